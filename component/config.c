@@ -1,0 +1,161 @@
+/* config.c - the INI configuration: one table of keys, parsed with libinih. */
+#include "component/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { K_STRING, K_INT, K_LEVEL, K_DOMAIN } key_kind_t;
+
+typedef struct key_spec {
+    const char *section;
+    const char *name;
+    key_kind_t kind;
+    size_t offset;
+    bool required;
+    const char *fallback; /* default value as text, or NULL */
+    long min, max;        /* K_INT bounds */
+} key_spec_t;
+
+#define OFF(f) offsetof(config_t, f)
+
+/* Every key mucd knows; muc.conf.example documents each of them. */
+static const key_spec_t keys[] = {
+    {"component", "server", K_STRING, OFF(server), true, NULL, 0, 0},
+    {"component", "port", K_INT, OFF(port), false, "5347", 1, 65535},
+    {"component", "domain", K_DOMAIN, OFF(domain), true, NULL, 0, 0},
+    {"component", "secret", K_STRING, OFF(secret), true, NULL, 0, 0},
+    {"component", "reconnect_max", K_INT, OFF(reconnect_max), false, "30", 1, 3600},
+    {"storage", "path", K_STRING, OFF(storage_path), true, NULL, 0, 0},
+    {"storage", "map_size_mb", K_INT, OFF(map_size_mb), false, "1024", 1, 1048576},
+    {"muc", "name", K_STRING, OFF(service_name), false, "Chatrooms", 0, 0},
+    {"log", "level", K_LEVEL, OFF(log_level), false, "info", 0, 0},
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+typedef struct parse_state {
+    config_t *cfg;
+    bool seen[NKEYS];
+    char reason[256]; /* first error: "[section] key: why" */
+} parse_state_t;
+
+static const key_spec_t *key_find(const char *section, const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static bool domain_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.') return false;
+    for (const char *p = s; *p; p++)
+        if (!(*p == '.' || *p == '-' || (*p >= '0' && *p <= '9') ||
+              (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+            return false;
+    return true;
+}
+
+/* Stores value into the field k describes; returns NULL or why it is invalid. */
+static const char *key_apply(config_t *cfg, const key_spec_t *k, const char *value)
+{
+    void *field = (char *)cfg + k->offset;
+    switch (k->kind) {
+    case K_DOMAIN:
+        if (!domain_valid(value)) return "not a valid domain name";
+        /* fall through */
+    case K_STRING: {
+        if (value[0] == '\0') return "must not be empty";
+        char *copy = strdup(value);
+        if (!copy) return "out of memory";
+        free(*(char **)field);
+        *(char **)field = copy;
+        return NULL;
+    }
+    case K_INT: {
+        char *end;
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (errno || end == value || *end != '\0') return "not an integer";
+        if (v < k->min || v > k->max) return "out of range";
+        *(int *)field = (int)v;
+        return NULL;
+    }
+    case K_LEVEL:
+        if (log_level_parse(value, (log_level_t *)field) != 0)
+            return "must be one of error, warn, info, debug, trace";
+        return NULL;
+    }
+    return "unknown key type";
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+    parse_state_t *st = user;
+    const key_spec_t *k = key_find(section, name);
+    const char *why = k ? key_apply(st->cfg, k, value) : "unknown key";
+    if (why) {
+        if (st->reason[0] == '\0')
+            snprintf(st->reason, sizeof st->reason, "[%s] %s: %s", section, name, why);
+        return 0; /* libinih reports this line as the error line */
+    }
+    st->seen[k - keys] = true;
+    return 1;
+}
+
+static int apply_defaults(parse_state_t *st, const char *path, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (st->seen[i]) continue;
+        if (keys[i].required) {
+            snprintf(err, errlen, "%s: [%s] %s: missing required key", path,
+                     keys[i].section, keys[i].name);
+            return -1;
+        }
+        const char *why = key_apply(st->cfg, &keys[i], keys[i].fallback);
+        if (why) {
+            snprintf(err, errlen, "%s: [%s] %s: bad default: %s", path, keys[i].section,
+                     keys[i].name, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int config_load(const char *path, config_t *cfg, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    parse_state_t st = {.cfg = cfg};
+    int rc = ini_parse(path, on_key, &st);
+    if (rc == -1) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    } else if (rc == -2) {
+        snprintf(err, errlen, "%s: out of memory while parsing", path);
+    } else if (rc > 0) {
+        if (st.reason[0])
+            snprintf(err, errlen, "%s:%d: %s", path, rc, st.reason);
+        else
+            snprintf(err, errlen,
+                     "%s:%d: syntax error (expected [section] or key = value)", path, rc);
+    } else if (apply_defaults(&st, path, err, errlen) == 0) {
+        return 0;
+    }
+    config_free(cfg);
+    return -1;
+}
+
+void config_free(config_t *cfg)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (keys[i].kind != K_STRING && keys[i].kind != K_DOMAIN) continue;
+        char **field = (char **)((char *)cfg + keys[i].offset);
+        free(*field);
+        *field = NULL;
+    }
+}

@@ -1,0 +1,33 @@
+/* config.h - mucd's INI configuration (parsed with libinih). */
+#ifndef MUCD_CONFIG_H
+#define MUCD_CONFIG_H
+
+#include <stddef.h>
+
+#include "component/log.h"
+
+typedef struct config {
+    /* [component] */
+    char *server;      /* XMPP server host to connect to */
+    int port;          /* its XEP-0114 component port */
+    char *domain;      /* the component's domain, e.g. chat.example.org */
+    char *secret;      /* shared secret */
+    int reconnect_max; /* cap of the reconnect backoff, seconds */
+    /* [storage] */
+    char *storage_path; /* LMDB environment directory */
+    int map_size_mb;    /* LMDB map size */
+    /* [muc] */
+    char *service_name; /* name in the service's disco#info identity */
+    /* [log] */
+    log_level_t log_level;
+} config_t;
+
+/* Loads FILE into *cfg (which it initialises). On failure returns -1 and
+ * writes "FILE:LINE: [section] key: reason" (or "FILE: ..." where no line
+ * applies) into err. The caller owns cfg's strings: release with config_free. */
+int config_load(const char *path, config_t *cfg, char *err, size_t errlen);
+
+/* Frees the strings config_load allocated; safe on a zeroed struct. */
+void config_free(config_t *cfg);
+
+#endif

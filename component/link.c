@@ -1,0 +1,196 @@
+/* link.c - the XEP-0114 component link over libstrophe. */
+#include "component/link.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+#include "component/log.h"
+
+#define LOOP_TICK_MS     200
+#define SHUTDOWN_WAIT_MS 2000
+
+typedef enum { LINK_DOWN, LINK_CONNECTING, LINK_UP, LINK_CLOSED } link_state_t;
+
+typedef struct link {
+    out_sink_t sink; /* first: the core's sink is this link */
+    const config_t *cfg;
+    service_t *svc;
+    xmpp_ctx_t *ctx;
+    xmpp_conn_t *conn;
+    link_state_t state;
+    int backoff_s;         /* the next wait before reconnecting */
+    long long next_try_ms; /* monotonic time of the next connect attempt */
+    bool refused;          /* the server refused our secret: fatal */
+    bool closing;          /* we are closing the stream ourselves */
+} link_t;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The core's sink: send while the link is up, drop otherwise. */
+static void link_send(out_sink_t *sink, xmpp_stanza_t *st)
+{
+    link_t *l = (link_t *)sink;
+    if (l->state == LINK_UP)
+        xmpp_send(l->conn, st);
+    else
+        LOG_D("component", "link down: dropped outgoing <%s/>", xmpp_stanza_get_name(st));
+    xmpp_stanza_release(st);
+}
+
+static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
+{
+    (void)conn;
+    link_t *l = userdata;
+    service_handle(l->svc, st, &l->sink);
+    return 1; /* keep the handler */
+}
+
+static void schedule_retry(link_t *l)
+{
+    l->next_try_ms = now_ms() + (long long)l->backoff_s * 1000;
+    LOG_I("component", "reconnecting to %s:%d in %d s", l->cfg->server, l->cfg->port,
+          l->backoff_s);
+    l->backoff_s *= 2;
+    if (l->backoff_s > l->cfg->reconnect_max) l->backoff_s = l->cfg->reconnect_max;
+}
+
+/* Logs why the stream ended; returns true when it is fatal (bad secret). */
+static bool report_stream_error(link_t *l, xmpp_stream_error_t *se)
+{
+    const char *text = se->text ? se->text : "";
+    if (se->type == XMPP_SE_NOT_AUTHORIZED) {
+        LOG_E("component",
+              "server refused the component secret for %s (not-authorized%s%s); check "
+              "[component] secret against the server's component secret",
+              l->cfg->domain, *text ? ": " : "", text);
+        return true;
+    }
+    if (se->type == XMPP_SE_HOST_UNKNOWN)
+        LOG_E("component",
+              "server does not know the component domain %s (host-unknown) %s",
+              l->cfg->domain, text);
+    else if (se->type == XMPP_SE_CONFLICT)
+        LOG_E("component", "another component is already connected as %s (conflict) %s",
+              l->cfg->domain, text);
+    else
+        LOG_W("component", "stream error from server (type %d) %s", (int)se->type, text);
+    return false;
+}
+
+static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
+                          xmpp_stream_error_t *se, void *userdata)
+{
+    (void)conn;
+    link_t *l = userdata;
+    if (event == XMPP_CONN_CONNECT) {
+        l->state = LINK_UP;
+        l->backoff_s = 1;
+        LOG_I("component", "connected to %s:%d as %s", l->cfg->server, l->cfg->port,
+              l->cfg->domain);
+        return;
+    }
+    if (event == XMPP_CONN_RAW_CONNECT) return;
+    bool was_up = l->state == LINK_UP;
+    l->state = LINK_CLOSED;
+    if (se && report_stream_error(l, se)) {
+        l->refused = true;
+        return;
+    }
+    if (l->closing)
+        LOG_I("component", "stream closed");
+    else if (was_up)
+        LOG_W("component", "link to %s:%d lost%s%s", l->cfg->server, l->cfg->port,
+              error ? ": " : "", error ? strerror(error) : "");
+    else
+        LOG_W("component", "cannot connect to %s:%d%s%s", l->cfg->server, l->cfg->port,
+              error ? ": " : "", error ? strerror(error) : "");
+}
+
+/* libstrophe 0.12 (Debian 12) allocates a connection's stream-management
+ * state only in xmpp_connect_client(), yet dereferences it on every stanza
+ * received and on disconnect, so a component connection crashes on its first
+ * stanza. A client connect towards the empty host name allocates that state
+ * and then fails at once, before any socket or DNS work (getaddrinfo("")
+ * fails locally), leaving the connection disconnected and ready for
+ * xmpp_connect_component(). Newer libstrophe keeps the state it finds. */
+static void seed_sm_state(xmpp_conn_t *conn)
+{
+    int rc = xmpp_connect_client(conn, "", 0, on_conn_event, NULL);
+    if (rc == XMPP_EOK) LOG_W("component", "unexpected: seeding connect succeeded");
+}
+
+static void link_connect(link_t *l)
+{
+    l->conn = xmpp_conn_new(l->ctx);
+    if (!l->conn) {
+        LOG_E("component", "out of memory creating the connection");
+        schedule_retry(l);
+        return;
+    }
+    xmpp_conn_set_jid(l->conn, l->cfg->domain);
+    xmpp_conn_set_pass(l->conn, l->cfg->secret);
+    seed_sm_state(l->conn);
+    xmpp_conn_set_sockopt_callback(l->conn, xmpp_sockopt_cb_keepalive);
+    xmpp_handler_add(l->conn, on_stanza, NULL, NULL, NULL, l);
+    LOG_D("component", "connecting to %s:%d", l->cfg->server, l->cfg->port);
+    l->state = LINK_CONNECTING;
+    int rc = xmpp_connect_component(l->conn, l->cfg->server, (unsigned short)l->cfg->port,
+                                    on_conn_event, l);
+    if (rc != XMPP_EOK) {
+        LOG_W("component", "cannot start connecting to %s:%d (error %d)", l->cfg->server,
+              l->cfg->port, rc);
+        l->state = LINK_CLOSED;
+    }
+}
+
+/* Releases a closed connection and plans the next attempt. */
+static void link_reap(link_t *l)
+{
+    xmpp_conn_release(l->conn);
+    l->conn = NULL;
+    l->state = LINK_DOWN;
+    if (!l->refused) schedule_retry(l);
+}
+
+static void link_shutdown(link_t *l)
+{
+    if (l->state == LINK_UP || l->state == LINK_CONNECTING) {
+        LOG_I("component", "closing the stream");
+        l->closing = true;
+        xmpp_disconnect(l->conn);
+        long long deadline = now_ms() + SHUTDOWN_WAIT_MS;
+        while (l->state != LINK_CLOSED && now_ms() < deadline)
+            xmpp_run_once(l->ctx, 50);
+    }
+    if (l->conn) xmpp_conn_release(l->conn);
+    l->conn = NULL;
+    l->state = LINK_DOWN;
+}
+
+int link_run(const config_t *cfg, service_t *svc, xmpp_ctx_t *ctx,
+             volatile sig_atomic_t *stop)
+{
+    link_t l = {.sink = {.send = link_send},
+                .cfg = cfg,
+                .svc = svc,
+                .ctx = ctx,
+                .state = LINK_DOWN,
+                .backoff_s = 1};
+    l.next_try_ms = now_ms();
+    while (!*stop && !l.refused) {
+        if (l.state == LINK_DOWN && now_ms() >= l.next_try_ms) link_connect(&l);
+        if (l.state != LINK_DOWN && l.state != LINK_CLOSED)
+            xmpp_run_once(ctx, LOOP_TICK_MS);
+        else if (l.state == LINK_DOWN)
+            nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+        if (l.state == LINK_CLOSED) link_reap(&l);
+    }
+    link_shutdown(&l);
+    return l.refused ? EXIT_REFUSED : EXIT_OK;
+}

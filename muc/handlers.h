@@ -1,0 +1,15 @@
+/* handlers.h - every request handler the router dispatches to. */
+#ifndef MUCD_HANDLERS_H
+#define MUCD_HANDLERS_H
+
+#include "muc/router.h"
+
+/* service.c */
+muc_err_t service_ping(request_t *req);
+muc_err_t service_version(request_t *req);
+
+/* disco/disco.c */
+muc_err_t disco_service_info(request_t *req);
+muc_err_t disco_service_items(request_t *req);
+
+#endif

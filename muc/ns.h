@@ -1,0 +1,18 @@
+/* ns.h - XML namespaces mucd speaks, in one place. */
+#ifndef MUCD_NS_H
+#define MUCD_NS_H
+
+#define NS_STANZAS     "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+#define NS_MUC         "http://jabber.org/protocol/muc"
+#define NS_MUC_USER    "http://jabber.org/protocol/muc#user"
+#define NS_MUC_ADMIN   "http://jabber.org/protocol/muc#admin"
+#define NS_MUC_OWNER   "http://jabber.org/protocol/muc#owner"
+#define NS_PING        "urn:xmpp:ping"
+#define NS_VERSION     "jabber:iq:version"
+#define NS_RSM         "http://jabber.org/protocol/rsm"
+#define NS_DATA        "jabber:x:data"
+#define NS_DELAY       "urn:xmpp:delay"
+
+#endif

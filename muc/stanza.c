@@ -1,0 +1,61 @@
+/* stanza.c - small helpers over libstrophe stanzas. */
+#include "muc/stanza.h"
+
+#include <string.h>
+
+xmpp_stanza_t *stanza_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *orig)
+{
+    xmpp_stanza_t *r = xmpp_stanza_new(ctx);
+    if (!r) return NULL;
+    xmpp_stanza_set_name(r, xmpp_stanza_get_name(orig));
+    const char *id = xmpp_stanza_get_id(orig);
+    const char *type = xmpp_stanza_get_type(orig);
+    const char *from = xmpp_stanza_get_from(orig);
+    const char *to = xmpp_stanza_get_to(orig);
+    if (id) xmpp_stanza_set_id(r, id);
+    if (type) xmpp_stanza_set_type(r, type);
+    if (from) xmpp_stanza_set_to(r, from);
+    if (to) xmpp_stanza_set_from(r, to);
+    return r;
+}
+
+xmpp_stanza_t *stanza_add_child(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
+                                const char *ns)
+{
+    xmpp_stanza_t *c = xmpp_stanza_new(ctx);
+    if (!c) return NULL;
+    xmpp_stanza_set_name(c, name);
+    if (ns) xmpp_stanza_set_ns(c, ns);
+    xmpp_stanza_add_child_ex(parent, c, 0); /* parent takes our reference */
+    return c;
+}
+
+void stanza_add_text(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *text)
+{
+    xmpp_stanza_t *t = xmpp_stanza_new(ctx);
+    if (!t) return;
+    xmpp_stanza_set_text(t, text);
+    xmpp_stanza_add_child_ex(parent, t, 0);
+}
+
+int stanza_element_count(xmpp_stanza_t *st)
+{
+    int n = 0;
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c; c = xmpp_stanza_get_next(c))
+        if (xmpp_stanza_is_tag(c)) n++;
+    return n;
+}
+
+xmpp_stanza_t *stanza_first_element(xmpp_stanza_t *st)
+{
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c; c = xmpp_stanza_get_next(c))
+        if (xmpp_stanza_is_tag(c)) return c;
+    return NULL;
+}
+
+bool stanza_type_is(xmpp_stanza_t *st, const char *type)
+{
+    const char *t = xmpp_stanza_get_type(st);
+    if (!type || !t) return type == t;
+    return strcmp(t, type) == 0;
+}

@@ -1,0 +1,30 @@
+/* stanza.h - small helpers over libstrophe stanzas.
+ * Ownership: functions returning xmpp_stanza_t * return +1 unless noted. */
+#ifndef MUCD_STANZA_H
+#define MUCD_STANZA_H
+
+#include <stdbool.h>
+#include <strophe.h>
+
+/* A reply skeleton to `orig`: same name, id and type; to = orig's from and
+ * from = orig's to (a component must set from itself). No children. */
+xmpp_stanza_t *stanza_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *orig);
+
+/* Creates <name xmlns=ns/> (ns may be NULL), appends it to parent and returns
+ * it BORROWED: the parent holds the only reference. */
+xmpp_stanza_t *stanza_add_child(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *name,
+                                const char *ns);
+
+/* Appends a text node to parent. */
+void stanza_add_text(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *text);
+
+/* Counts the element (non-text) children of st. */
+int stanza_element_count(xmpp_stanza_t *st);
+
+/* First element child of st (borrowed), or NULL. */
+xmpp_stanza_t *stanza_first_element(xmpp_stanza_t *st);
+
+/* True when the stanza's type attribute equals `type` (NULL matches absent). */
+bool stanza_type_is(xmpp_stanza_t *st, const char *type);
+
+#endif
