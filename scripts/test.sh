@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds mucd with AddressSanitizer + UndefinedBehavior-
+# Sanitizer and warnings as errors, and runs every test: the cmocka unit tests
+# and the live-Prosody integration suite, both through ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/deps.sh
+
+BUILD=${MUCD_BUILD_DIR:-build-test}
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DMUCD_SANITIZE=ON -DMUCD_WERROR=ON
+cmake --build "$BUILD" -j"$(nproc)"
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd "$BUILD"
+ctest --output-on-failure --timeout 900 "$@"
