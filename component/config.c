@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { K_STRING, K_INT, K_LEVEL, K_DOMAIN } key_kind_t;
+/* K_LIST: free text of names; empty and absent both mean "no list". */
+typedef enum { K_STRING, K_INT, K_LEVEL, K_DOMAIN, K_LIST } key_kind_t;
 
 typedef struct key_spec {
     const char *section;
@@ -33,6 +34,9 @@ static const key_spec_t keys[] = {
     {"storage", "path", K_STRING, OFF(storage_path), true, NULL, 0, 0},
     {"storage", "map_size_mb", K_INT, OFF(map_size_mb), false, "1024", 1, 1048576},
     {"muc", "name", K_STRING, OFF(service_name), false, "Chatrooms", 0, 0},
+    {"muc", "history_length", K_INT, OFF(history_length), false, "20", 0, 1000},
+    {"muc", "max_nick_length", K_INT, OFF(max_nick_length), false, "64", 1, 1023},
+    {"muc", "creators", K_LIST, OFF(creators), false, NULL, 0, 0},
     {"log", "level", K_LEVEL, OFF(log_level), false, "info", 0, 0},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -70,8 +74,9 @@ static const char *key_apply(config_t *cfg, const key_spec_t *k, const char *val
     case K_DOMAIN:
         if (!domain_valid(value)) return "not a valid domain name";
         /* fall through */
-    case K_STRING: {
-        if (value[0] == '\0') return "must not be empty";
+    case K_STRING:
+    case K_LIST: {
+        if (value[0] == '\0' && k->kind != K_LIST) return "must not be empty";
         char *copy = strdup(value);
         if (!copy) return "out of memory";
         free(*(char **)field);
@@ -118,6 +123,7 @@ static int apply_defaults(parse_state_t *st, const char *path, char *err, size_t
                      keys[i].section, keys[i].name);
             return -1;
         }
+        if (!keys[i].fallback) continue;
         const char *why = key_apply(st->cfg, &keys[i], keys[i].fallback);
         if (why) {
             snprintf(err, errlen, "%s: [%s] %s: bad default: %s", path, keys[i].section,
@@ -153,7 +159,9 @@ int config_load(const char *path, config_t *cfg, char *err, size_t errlen)
 void config_free(config_t *cfg)
 {
     for (size_t i = 0; i < NKEYS; i++) {
-        if (keys[i].kind != K_STRING && keys[i].kind != K_DOMAIN) continue;
+        if (keys[i].kind != K_STRING && keys[i].kind != K_DOMAIN &&
+            keys[i].kind != K_LIST)
+            continue;
         char **field = (char **)((char *)cfg + keys[i].offset);
         free(*field);
         *field = NULL;

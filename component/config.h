@@ -17,7 +17,10 @@ typedef struct config {
     char *storage_path; /* LMDB environment directory */
     int map_size_mb;    /* LMDB map size */
     /* [muc] */
-    char *service_name; /* name in the service's disco#info identity */
+    char *service_name;  /* name in the service's disco#info identity */
+    int history_length;  /* default discussion history per room (messages) */
+    int max_nick_length; /* longest nick accepted, in characters */
+    char *creators;      /* who may create rooms; NULL: anyone */
     /* [log] */
     log_level_t log_level;
 } config_t;

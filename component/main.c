@@ -62,7 +62,12 @@ static int serve(const config_t *cfg)
     xmpp_initialize();
     xmpp_log_t logger = {strophe_log, NULL};
     xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, &logger);
-    service_opts_t opts = {cfg->domain, cfg->service_name, store};
+    service_opts_t opts = {.domain = cfg->domain,
+                           .name = cfg->service_name,
+                           .store = store,
+                           .history_length = cfg->history_length,
+                           .max_nick_length = cfg->max_nick_length,
+                           .creators = cfg->creators};
     service_t *svc = ctx ? service_new(ctx, &opts) : NULL;
     int code = EXIT_USAGE;
     if (svc) {

@@ -11,5 +11,19 @@ muc_err_t service_version(request_t *req);
 /* disco/disco.c */
 muc_err_t disco_service_info(request_t *req);
 muc_err_t disco_service_items(request_t *req);
+muc_err_t disco_room_info(request_t *req);
+muc_err_t disco_room_items(request_t *req);
+
+/* presence.c */
+muc_err_t presence_to_room(request_t *req);
+muc_err_t presence_to_occupant(request_t *req);
+muc_err_t muc_error_from_occupant(request_t *req);
+
+/* message.c */
+muc_err_t message_to_room(request_t *req);
+muc_err_t message_to_occupant(request_t *req);
+
+/* owner.c */
+muc_err_t owner_set(request_t *req);
 
 #endif

@@ -15,4 +15,14 @@
 #define NS_DATA        "jabber:x:data"
 #define NS_DELAY       "urn:xmpp:delay"
 
+/* XEP-0045 §15.6 status codes. */
+enum muc_status {
+    STATUS_NON_ANONYMOUS = 100,
+    STATUS_SELF = 110,
+    STATUS_CREATED = 201,
+    STATUS_NICK_MODIFIED = 210,
+    STATUS_NICK_CHANGED = 303,
+    STATUS_KICKED = 307,
+    STATUS_REMOVED_ERROR = 333,
+};
 #endif

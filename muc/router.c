@@ -27,6 +27,9 @@ static const iq_route_t iq_routes[] = {
     {TARGET_SERVICE, "get", NS_DISCO_ITEMS, "query", disco_service_items},
     {TARGET_SERVICE, "get", NS_PING, "ping", service_ping},
     {TARGET_SERVICE, "get", NS_VERSION, "query", service_version},
+    {TARGET_ROOM, "get", NS_DISCO_INFO, "query", disco_room_info},
+    {TARGET_ROOM, "get", NS_DISCO_ITEMS, "query", disco_room_items},
+    {TARGET_ROOM, "set", NS_MUC_OWNER, "query", owner_set},
 };
 
 xmpp_stanza_t *request_iq_result(request_t *req)
@@ -82,17 +85,10 @@ static muc_err_t unavailable(request_t *req)
     return ERR_SERVICE_UNAVAILABLE;
 }
 
-/* No room exists yet: rooms arrive with the MUC core. */
-static muc_err_t no_such_room(request_t *req)
-{
-    if (stanza_type_is(req->st, "unavailable")) return MUC_OK;
-    return ERR_ITEM_NOT_FOUND;
-}
-
 static muc_err_t (*const dispatch[TARGET_COUNT_][KIND_COUNT_])(request_t *) = {
     [TARGET_SERVICE] = {unavailable, ignore, service_iq},
-    [TARGET_ROOM] = {no_such_room, no_such_room, room_iq},
-    [TARGET_OCCUPANT] = {no_such_room, no_such_room, occupant_iq},
+    [TARGET_ROOM] = {message_to_room, presence_to_room, room_iq},
+    [TARGET_OCCUPANT] = {message_to_occupant, presence_to_occupant, occupant_iq},
 };
 
 static int kind_of(const char *name)
@@ -145,6 +141,11 @@ void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out)
         return;
     }
     if (envelope_check(&req) != 0) return;
+    if (kind != KIND_IQ && stanza_type_is(st, "error")) {
+        /* never answered; a bounce from an occupant may remove a ghost */
+        if (req.to.local) muc_error_from_occupant(&req);
+        return;
+    }
     muc_err_t err = dispatch[target_of(&req.to)][kind](&req);
     if (err != MUC_OK) reply_error(&req, err, NULL);
 }

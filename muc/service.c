@@ -1,4 +1,4 @@
-/* service.c - the MUC service object. */
+/* service.c - the MUC service object and its room registry. */
 #include "muc/service.h"
 
 #include <stdlib.h>
@@ -8,15 +8,56 @@
 #include "muc/ns.h"
 #include "muc/stanza.h"
 
+/* Splits a list of names separated by commas/whitespace into a
+ * NULL-terminated array (NULL for an empty list). */
+static char **split_list(const char *text, bool *oom)
+{
+    *oom = false;
+    if (!text) return NULL;
+    size_t n = 0, len = strlen(text);
+    char **list = calloc(len / 2 + 2, sizeof *list);
+    char *copy = strdup(text);
+    if (!list || !copy) goto fail;
+    for (char *save, *tok = strtok_r(copy, ", \t", &save); tok;
+         tok = strtok_r(NULL, ", \t", &save)) {
+        for (char *p = tok; *p; p++)
+            if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+        if (!(list[n++] = strdup(tok))) goto fail;
+    }
+    free(copy);
+    if (n > 0) return list;
+    free(list);
+    return NULL;
+fail:
+    *oom = true;
+    for (size_t i = 0; list && i < n; i++)
+        free(list[i]);
+    free(list);
+    free(copy);
+    return NULL;
+}
+
 service_t *service_new(xmpp_ctx_t *ctx, const service_opts_t *opts)
 {
     service_t *svc = calloc(1, sizeof *svc);
     if (!svc) return NULL;
+    bool oom;
     svc->ctx = ctx;
     svc->store = opts->store;
+    svc->now = time_now;
     svc->domain = strdup(opts->domain);
     svc->name = strdup(opts->name ? opts->name : "Chatrooms");
-    if (!svc->domain || !svc->name) {
+    svc->rooms = hash_new();
+    svc->creators = split_list(opts->creators, &oom);
+    svc->max_nick_length = opts->max_nick_length > 0 ? opts->max_nick_length : 64;
+    svc->room_defaults = (room_config_t){
+        .public_list = true,
+        .change_subject = false,
+        .allow_pm = true,
+        .allow_invites = false,
+        .history_length = opts->history_length >= 0 ? opts->history_length : 20,
+    };
+    if (!svc->domain || !svc->name || !svc->rooms || oom) {
         service_free(svc);
         return NULL;
     }
@@ -26,9 +67,57 @@ service_t *service_new(xmpp_ctx_t *ctx, const service_opts_t *opts)
 void service_free(service_t *svc)
 {
     if (!svc) return;
+    if (svc->rooms) {
+        for (hash_iter_t it = hash_iter(svc->rooms); hash_next(&it);)
+            room_free(it.value);
+        hash_free(svc->rooms);
+    }
+    for (size_t i = 0; svc->creators && svc->creators[i]; i++)
+        free(svc->creators[i]);
+    free(svc->creators);
     free(svc->domain);
     free(svc->name);
     free(svc);
+}
+
+time_t time_now(void)
+{
+    return time(NULL);
+}
+
+room_t *service_room(service_t *svc, const char *name)
+{
+    return hash_get(svc->rooms, name);
+}
+
+room_t *service_room_create(service_t *svc, const char *name)
+{
+    room_t *room = room_new(svc, name);
+    if (room && hash_put(svc->rooms, name, room) != 0) {
+        room_free(room);
+        room = NULL;
+    }
+    return room;
+}
+
+void service_room_destroy(service_t *svc, room_t *room)
+{
+    hash_remove(svc->rooms, room->name);
+    room_free(room);
+}
+
+bool service_may_create(const service_t *svc, const jid_t *from)
+{
+    if (!svc->creators) return true;
+    for (size_t i = 0; svc->creators[i]; i++) {
+        const char *c = svc->creators[i];
+        const char *at = strchr(c, '@');
+        if (!at && strcmp(c, from->domain) == 0) return true;
+        if (at && from->local && strncmp(c, from->local, (size_t)(at - c)) == 0 &&
+            from->local[at - c] == '\0' && strcmp(at + 1, from->domain) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* XEP-0199: a ping to the service is answered with an empty result. */

@@ -1,18 +1,28 @@
-/* service.h - the MUC service: the state behind the component domain and
- * the entry point of the pure core. */
+/* service.h - the MUC service: the state behind the component domain (the
+ * room registry and service-wide settings) and the entry point of the pure
+ * core. */
 #ifndef MUCD_SERVICE_H
 #define MUCD_SERVICE_H
 
+#include <stdbool.h>
 #include <strophe.h>
+#include <time.h>
 
+#include "muc/hash.h"
+#include "muc/jid.h"
 #include "muc/out.h"
+#include "muc/room.h"
 
 typedef struct store store_t;
 
 typedef struct service_opts {
-    const char *domain; /* component domain, e.g. chat.example.org (copied) */
-    const char *name;   /* disco identity name (copied) */
-    store_t *store;     /* borrowed; may be NULL (no persistence) */
+    const char *domain;   /* component domain, e.g. chat.example.org (copied) */
+    const char *name;     /* disco identity name (copied) */
+    store_t *store;       /* borrowed; may be NULL (no persistence) */
+    int history_length;   /* default discussion history per room */
+    int max_nick_length;  /* in characters */
+    const char *creators; /* who may create rooms: domains and bare JIDs,
+                             separated by commas or spaces; NULL/"" = anyone */
 } service_opts_t;
 
 typedef struct service {
@@ -20,6 +30,11 @@ typedef struct service {
     char *domain;
     char *name;
     store_t *store;
+    int max_nick_length;
+    char **creators; /* NULL-terminated list, or NULL for anyone */
+    room_config_t room_defaults;
+    hash_t *rooms;       /* name -> room_t (owned) */
+    time_t (*now)(void); /* the clock; tests replace it */
 } service_t;
 
 /* Creates a service; returns NULL on allocation failure. Caller frees with
@@ -31,5 +46,16 @@ void service_free(service_t *svc);
  * every reply or broadcast into out. Never fails: bad input gets an XMPP
  * error reply or is dropped with a log line. Implemented in router.c. */
 void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out);
+
+/* time(NULL): the default clock. */
+time_t time_now(void);
+
+/* The room registry. Rooms are owned by the service. */
+room_t *service_room(service_t *svc, const char *name);
+room_t *service_room_create(service_t *svc, const char *name);
+void service_room_destroy(service_t *svc, room_t *room);
+
+/* Whether the (bare) sender may create rooms. */
+bool service_may_create(const service_t *svc, const jid_t *from);
 
 #endif

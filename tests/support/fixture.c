@@ -41,7 +41,11 @@ int fixture_setup(void **state)
     assert_non_null(fx);
     fx->ctx = xmpp_ctx_new(&fx_mem, NULL);
     assert_non_null(fx->ctx);
-    service_opts_t opts = {FX_DOMAIN, "Test Rooms", NULL};
+    service_opts_t opts = {.domain = FX_DOMAIN,
+                           .name = "Test Rooms",
+                           .history_length = 20,
+                           .max_nick_length = 20,
+                           .creators = NULL};
     fx->svc = service_new(fx->ctx, &opts);
     assert_non_null(fx->svc);
     capture_init(&fx->cap);

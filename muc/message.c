@@ -1,0 +1,89 @@
+/* message.c - groupchat messages, subject changes and private messages
+ * (XEP-0045 §7.4, §7.5, §8.1). */
+#include <string.h>
+
+#include "muc/handlers.h"
+#include "muc/muc.h"
+#include "muc/ns.h"
+#include "muc/service.h"
+#include "muc/stanza.h"
+
+/* The sender's occupant in the addressed room, or NULL. */
+static occupant_t *sender_in(request_t *req, room_t **room)
+{
+    *room = service_room(req->svc, req->to.local);
+    return *room ? room_occupant_by_jid(*room, xmpp_stanza_get_from(req->st)) : NULL;
+}
+
+/* A copy of the incoming message as the room relays it: from the sender's
+ * occupant JID, no 'to' yet (+1). */
+static xmpp_stanza_t *relay_copy(room_t *room, occupant_t *from, xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *m = xmpp_stanza_copy(st);
+    if (!m) return NULL;
+    char jid[JID_MAX_LEN];
+    xmpp_stanza_set_from(m, muc_occupant_jid(room, from->nick, jid));
+    xmpp_stanza_del_attribute(m, "to");
+    return m;
+}
+
+static muc_err_t change_subject(request_t *req, room_t *room, occupant_t *occ,
+                                xmpp_stanza_t *subject)
+{
+    if (!room->cfg.change_subject && occ->role < ROLE_MODERATOR) return ERR_FORBIDDEN;
+    char *text = xmpp_stanza_get_text(subject);
+    room_set_subject(room, text, occ->nick);
+    if (text) xmpp_free(req->ctx, text);
+    xmpp_stanza_t *m = relay_copy(room, occ, req->st);
+    if (!m) return ERR_INTERNAL_SERVER_ERROR;
+    muc_broadcast(room, m, req->out);
+    xmpp_stanza_release(m);
+    return MUC_OK;
+}
+
+static muc_err_t groupchat(request_t *req)
+{
+    room_t *room;
+    occupant_t *occ = sender_in(req, &room);
+    if (!occ) return ERR_NOT_ACCEPTABLE;
+    if (occ->role < ROLE_PARTICIPANT) return ERR_FORBIDDEN; /* a visitor has no voice */
+    xmpp_stanza_t *subject = xmpp_stanza_get_child_by_name(req->st, "subject");
+    xmpp_stanza_t *body = xmpp_stanza_get_child_by_name(req->st, "body");
+    if (subject && !body) return change_subject(req, room, occ, subject);
+    xmpp_stanza_t *m = relay_copy(room, occ, req->st);
+    if (!m) return ERR_INTERNAL_SERVER_ERROR;
+    muc_broadcast(room, m, req->out);
+    if (body) room_history_add(room, m, req->svc->now());
+    xmpp_stanza_release(m);
+    return MUC_OK;
+}
+
+muc_err_t message_to_room(request_t *req)
+{
+    if (stanza_type_is(req->st, "groupchat")) return groupchat(req);
+    if (!service_room(req->svc, req->to.local)) return ERR_ITEM_NOT_FOUND;
+    if (xmpp_stanza_get_child_by_name_and_ns(req->st, "x", NS_MUC_USER))
+        return ERR_FEATURE_NOT_IMPLEMENTED; /* invitations: the administration issue */
+    return ERR_NOT_ACCEPTABLE; /* only groupchat messages go to the room itself */
+}
+
+/* A private message to one occupant: delivered to each of its sessions. */
+muc_err_t message_to_occupant(request_t *req)
+{
+    if (stanza_type_is(req->st, "groupchat")) return ERR_BAD_REQUEST;
+    room_t *room;
+    occupant_t *occ = sender_in(req, &room);
+    if (!room) return ERR_ITEM_NOT_FOUND;
+    if (!occ) return ERR_NOT_ACCEPTABLE;
+    occupant_t *target = room_occupant_by_nick(room, req->to.resource);
+    if (!target) return ERR_ITEM_NOT_FOUND;
+    if (!room->cfg.allow_pm && occ->role < ROLE_MODERATOR) return ERR_FORBIDDEN;
+    xmpp_stanza_t *m = relay_copy(room, occ, req->st);
+    if (!m) return ERR_INTERNAL_SERVER_ERROR;
+    if (!xmpp_stanza_get_child_by_name_and_ns(m, "x", NS_MUC_USER))
+        stanza_add_child(req->ctx, m, "x", NS_MUC_USER);
+    for (session_t *s = target->sessions; s; s = s->next)
+        out_send_to(req->out, m, s->jid);
+    xmpp_stanza_release(m);
+    return MUC_OK;
+}

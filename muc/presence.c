@@ -1,0 +1,334 @@
+/* presence.c - entering a room, presence updates, nick changes, leaving and
+ * ghost removal (XEP-0045 §7.2, §7.4, §7.6, §7.14, §10.1). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "component/log.h"
+#include "muc/handlers.h"
+#include "muc/muc.h"
+#include "muc/ns.h"
+#include "muc/service.h"
+#include "muc/stanza.h"
+
+/* How one occupant's presence is shown in a broadcast. */
+typedef struct pres_view {
+    const char *type;       /* NULL (available) or "unavailable" */
+    xmpp_stanza_t *payload; /* children to carry (show, status...), or NULL */
+    const char *new_nick;   /* for 303 */
+    const int *codes;       /* to everyone, 0-terminated, or NULL */
+    const int *self_codes;  /* to the occupant's own sessions */
+} pres_view_t;
+
+char *muc_occupant_jid(const room_t *room, const char *nick, char *buf)
+{
+    snprintf(buf, JID_MAX_LEN, "%s/%s", room->jid, nick);
+    return buf;
+}
+
+bool muc_sees_jids(const room_t *room, const occupant_t *viewer)
+{
+    return room->cfg.whois_anyone || (viewer && viewer->role == ROLE_MODERATOR);
+}
+
+void muc_broadcast(room_t *room, xmpp_stanza_t *tmpl, out_sink_t *out)
+{
+    for (occupant_t *o = room->first; o; o = o->next)
+        for (session_t *s = o->sessions; s; s = s->next)
+            out_send_to(out, tmpl, s->jid);
+}
+
+static void add_status(xmpp_ctx_t *ctx, xmpp_stanza_t *x, int code)
+{
+    char buf[8];
+    snprintf(buf, sizeof buf, "%d", code);
+    xmpp_stanza_set_attribute(stanza_add_child(ctx, x, "status", NULL), "code", buf);
+}
+
+/* Copies the client's presence children, leaving out MUC protocol elements. */
+static void copy_payload(xmpp_stanza_t *dst, xmpp_stanza_t *payload)
+{
+    if (!payload) return;
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(payload); c;
+         c = xmpp_stanza_get_next(c)) {
+        if (!xmpp_stanza_is_tag(c)) continue;
+        const char *ns = xmpp_stanza_get_ns(c);
+        if (ns && strncmp(ns, NS_MUC, strlen(NS_MUC)) == 0) continue;
+        if (strcmp(xmpp_stanza_get_name(c), "error") == 0) continue;
+        xmpp_stanza_t *copy = xmpp_stanza_copy(c);
+        if (copy) xmpp_stanza_add_child_ex(dst, copy, 0);
+    }
+}
+
+/* Builds occ's presence as one class of recipient sees it (+1). */
+static xmpp_stanza_t *build_presence(room_t *room, occupant_t *occ, const pres_view_t *v,
+                                     bool with_jid, bool self)
+{
+    xmpp_ctx_t *ctx = room->svc->ctx;
+    char from[JID_MAX_LEN];
+    xmpp_stanza_t *st = xmpp_presence_new(ctx);
+    if (!st) return NULL;
+    xmpp_stanza_set_from(st, muc_occupant_jid(room, occ->nick, from));
+    if (v->type) xmpp_stanza_set_type(st, v->type);
+    copy_payload(st, v->payload);
+    xmpp_stanza_t *x = stanza_add_child(ctx, st, "x", NS_MUC_USER);
+    xmpp_stanza_t *item = stanza_add_child(ctx, x, "item", NULL);
+    xmpp_stanza_set_attribute(item, "affiliation",
+                              affiliation_name(room_affiliation(room, occ->bare_jid)));
+    xmpp_stanza_set_attribute(item, "role", role_name(v->type ? ROLE_NONE : occ->role));
+    if (with_jid) xmpp_stanza_set_attribute(item, "jid", occ->sessions->jid);
+    if (v->new_nick) xmpp_stanza_set_attribute(item, "nick", v->new_nick);
+    for (const int *c = v->codes; c && *c; c++)
+        add_status(ctx, x, *c);
+    if (self) {
+        if (room->cfg.whois_anyone) add_status(ctx, x, STATUS_NON_ANONYMOUS);
+        add_status(ctx, x, STATUS_SELF);
+        for (const int *c = v->self_codes; c && *c; c++)
+            add_status(ctx, x, *c);
+    }
+    return st;
+}
+
+/* Sends occ's presence to every occupant's sessions, building each of the
+ * (sees jid x self) variants once. */
+static void broadcast_presence(room_t *room, occupant_t *occ, const pres_view_t *v,
+                               out_sink_t *out)
+{
+    xmpp_stanza_t *variant[2][2] = {{NULL, NULL}, {NULL, NULL}};
+    for (occupant_t *r = room->first; r; r = r->next) {
+        bool self = r == occ;
+        bool jid = self || muc_sees_jids(room, r);
+        xmpp_stanza_t **t = &variant[jid][self];
+        if (!*t && !(*t = build_presence(room, occ, v, jid, self))) continue;
+        for (session_t *s = r->sessions; s; s = s->next)
+            out_send_to(out, *t, s->jid);
+    }
+    for (int i = 0; i < 4; i++)
+        if (variant[i / 2][i % 2]) xmpp_stanza_release(variant[i / 2][i % 2]);
+}
+
+/* Sends every other occupant's presence to a joining session. */
+static void send_occupants_to(room_t *room, occupant_t *joiner, const char *to,
+                              out_sink_t *out)
+{
+    bool jid = muc_sees_jids(room, joiner);
+    for (occupant_t *r = room->first; r; r = r->next) {
+        if (r == joiner) continue;
+        pres_view_t v = {.payload = r->sessions->presence};
+        xmpp_stanza_t *st = build_presence(room, r, &v, jid, false);
+        if (!st) continue;
+        xmpp_stanza_set_to(st, to);
+        out_send(out, st);
+    }
+}
+
+static void drop_if_empty(room_t *room)
+{
+    if (room->first || room->cfg.persistent) return;
+    LOG_D("muc", "room %s is empty: destroyed", room->jid);
+    service_room_destroy(room->svc, room);
+}
+
+void presence_remove_session(room_t *room, occupant_t *occ, const char *jid,
+                             xmpp_stanza_t *payload, const int *codes, out_sink_t *out)
+{
+    pres_view_t v = {.type = "unavailable", .payload = payload, .codes = codes};
+    if (occ->sessions->next) {
+        /* other sessions stay: only this one leaves */
+        xmpp_stanza_t *st = build_presence(room, occ, &v, true, true);
+        if (st) {
+            xmpp_stanza_set_to(st, jid);
+            out_send(out, st);
+        }
+        room_session_remove(room, occ, jid);
+        pres_view_t now = {.payload = occ->sessions->presence};
+        broadcast_presence(room, occ, &now, out);
+        return;
+    }
+    broadcast_presence(room, occ, &v, out);
+    room_session_remove(room, occ, jid);
+    drop_if_empty(room);
+}
+
+/* Nick checks beyond what JID parsing already refused (empty, control
+ * characters below 0x20): too long, C1 controls, or only white space. */
+static muc_err_t nick_check(const service_t *svc, const char *nick)
+{
+    int chars = 0;
+    bool visible = false;
+    for (const unsigned char *p = (const unsigned char *)nick; *p; p++) {
+        if ((*p & 0xC0) != 0x80) chars++;
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) return ERR_JID_MALFORMED;
+        if (*p != ' ' && *p != '\t') visible = true;
+    }
+    if (chars > svc->max_nick_length || !visible) return ERR_NOT_ACCEPTABLE;
+    return MUC_OK;
+}
+
+char *muc_bare_jid(const jid_t *j, char *buf)
+{
+    snprintf(buf, JID_MAX_LEN, "%s%s%s", j->local ? j->local : "", j->local ? "@" : "",
+             j->domain);
+    return buf;
+}
+
+/* The room a join goes to, created (locked, the joiner owner) if needed. */
+static muc_err_t room_for_join(request_t *req, room_t **out_room, bool *created)
+{
+    service_t *svc = req->svc;
+    *created = false;
+    *out_room = service_room(svc, req->to.local);
+    if (*out_room) return MUC_OK;
+    if (!service_may_create(svc, &req->from)) return ERR_NOT_ALLOWED;
+    room_t *room = service_room_create(svc, req->to.local);
+    if (!room) return ERR_RESOURCE_CONSTRAINT;
+    char bare[JID_MAX_LEN];
+    muc_bare_jid(&req->from, bare);
+    if (room_set_affiliation(room, bare, AFF_OWNER) != 0) {
+        service_room_destroy(svc, room);
+        return ERR_RESOURCE_CONSTRAINT;
+    }
+    room->locked = true;
+    *created = true;
+    *out_room = room;
+    LOG_I("muc", "room %s created by %s", room->jid, bare);
+    return MUC_OK;
+}
+
+/* Sends a joining session everything it is owed, in XEP-0045 order. */
+static void welcome(room_t *room, occupant_t *occ, request_t *req, const int *self_codes)
+{
+    const char *to = xmpp_stanza_get_from(req->st);
+    send_occupants_to(room, occ, to, req->out);
+    pres_view_t v = {.payload = occ->sessions->presence, .self_codes = self_codes};
+    broadcast_presence(room, occ, &v, req->out);
+    history_send_on_join(room, req->st, to, req->out);
+}
+
+static muc_err_t join(request_t *req, room_t *room, bool created)
+{
+    const char *full = xmpp_stanza_get_from(req->st);
+    char bare[JID_MAX_LEN];
+    muc_bare_jid(&req->from, bare);
+    affiliation_t aff = room_affiliation(room, bare);
+    if (room->locked && aff != AFF_OWNER) return ERR_ITEM_NOT_FOUND;
+    if (aff == AFF_OUTCAST) return ERR_FORBIDDEN;
+    occupant_t *occ = room_occupant_by_nick(room, req->to.resource);
+    if (occ && strcmp(occ->bare_jid, bare) != 0) return ERR_CONFLICT;
+    if (occ) { /* the same user from another resource */
+        if (room_session_add(room, occ, full, req->st) != 0)
+            return ERR_RESOURCE_CONSTRAINT;
+    } else {
+        role_t role = perm_default_role(aff, room->cfg.moderated);
+        occ = room_occupant_add(room, req->to.resource, bare, full, role, req->st);
+        if (!occ) return ERR_RESOURCE_CONSTRAINT;
+    }
+    static const int created_codes[] = {STATUS_CREATED, 0};
+    welcome(room, occ, req, created ? created_codes : NULL);
+    return MUC_OK;
+}
+
+static muc_err_t change_nick(request_t *req, room_t *room, occupant_t *occ)
+{
+    const char *nick = req->to.resource;
+    muc_err_t err = nick_check(req->svc, nick);
+    if (err) return err;
+    if (room_occupant_by_nick(room, nick)) return ERR_CONFLICT;
+    if (occ->sessions->next) return ERR_NOT_ACCEPTABLE; /* one nick for all sessions */
+    const int codes[] = {STATUS_NICK_CHANGED, 0};
+    pres_view_t gone = {.type = "unavailable", .new_nick = nick, .codes = codes};
+    broadcast_presence(room, occ, &gone, req->out);
+    if (room_occupant_rename(room, occ, nick) != 0) return ERR_RESOURCE_CONSTRAINT;
+    room_session_set_presence(occ->sessions, req->st);
+    pres_view_t back = {.payload = occ->sessions->presence};
+    broadcast_presence(room, occ, &back, req->out);
+    return MUC_OK;
+}
+
+/* Available presence from someone already in the room. */
+static muc_err_t update(request_t *req, room_t *room, occupant_t *occ)
+{
+    const char *full = xmpp_stanza_get_from(req->st);
+    if (strcmp(occ->nick, req->to.resource) != 0) return change_nick(req, room, occ);
+    session_t *s = occupant_session(occ, full);
+    room_session_set_presence(s, req->st);
+    if (xmpp_stanza_get_child_by_name_and_ns(req->st, "x", NS_MUC)) {
+        welcome(room, occ, req, NULL); /* a client re-joining: resend state */
+        return MUC_OK;
+    }
+    pres_view_t v = {.payload = s->presence};
+    broadcast_presence(room, occ, &v, req->out);
+    return MUC_OK;
+}
+
+static muc_err_t available(request_t *req)
+{
+    room_t *room = service_room(req->svc, req->to.local);
+    occupant_t *occ =
+        room ? room_occupant_by_jid(room, xmpp_stanza_get_from(req->st)) : NULL;
+    if (occ) return update(req, room, occ);
+    muc_err_t err = nick_check(req->svc, req->to.resource);
+    if (err) return err;
+    bool created;
+    if ((err = room_for_join(req, &room, &created))) return err;
+    err = join(req, room, created);
+    if (err && created) service_room_destroy(req->svc, room);
+    return err;
+}
+
+static muc_err_t unavailable(request_t *req)
+{
+    const char *full = xmpp_stanza_get_from(req->st);
+    room_t *room = service_room(req->svc, req->to.local);
+    occupant_t *occ = room ? room_occupant_by_jid(room, full) : NULL;
+    if (occ) presence_remove_session(room, occ, full, req->st, NULL, req->out);
+    return MUC_OK; /* leaving a room one is not in needs no answer */
+}
+
+muc_err_t presence_to_occupant(request_t *req)
+{
+    const char *type = xmpp_stanza_get_type(req->st);
+    if (!type) return available(req);
+    if (strcmp(type, "unavailable") == 0) return unavailable(req);
+    return MUC_OK; /* probes and subscriptions: nothing to do */
+}
+
+muc_err_t presence_to_room(request_t *req)
+{
+    if (xmpp_stanza_get_type(req->st)) return MUC_OK;
+    return ERR_JID_MALFORMED; /* entering needs a nick: room@service/nick */
+}
+
+/* Error conditions that mean the occupant's session is gone (as Prosody). */
+static bool kickable(xmpp_stanza_t *st)
+{
+    static const char *const conds[] = {"gone",
+                                        "internal-server-error",
+                                        "item-not-found",
+                                        "jid-malformed",
+                                        "recipient-unavailable",
+                                        "redirect",
+                                        "remote-server-not-found",
+                                        "remote-server-timeout",
+                                        "service-unavailable",
+                                        NULL};
+    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(st, "error");
+    xmpp_stanza_t *cond = err ? stanza_first_element(err) : NULL;
+    if (!cond) return true; /* a malformed error */
+    for (int i = 0; conds[i]; i++)
+        if (strcmp(xmpp_stanza_get_name(cond), conds[i]) == 0) return true;
+    return false;
+}
+
+muc_err_t muc_error_from_occupant(request_t *req)
+{
+    const char *full = xmpp_stanza_get_from(req->st);
+    room_t *room = service_room(req->svc, req->to.local);
+    occupant_t *occ = room ? room_occupant_by_jid(room, full) : NULL;
+    if (!occ || !kickable(req->st)) return MUC_OK;
+    LOG_I("muc", "%s: removing %s (%s) after a bounced stanza", room->jid, occ->nick,
+          full);
+    static const int codes[] = {STATUS_REMOVED_ERROR, 0};
+    presence_remove_session(room, occ, full, NULL, codes, req->out);
+    return MUC_OK;
+}

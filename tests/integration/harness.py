@@ -1,0 +1,880 @@
+"""Live-server integration harness for mucd.
+
+Starts a private Prosody on loopback, the mucd binary attached to it as an
+XEP-0114 component, and slixmpp clients logged in over c2s, all driven
+synchronously from stdlib ``unittest`` tests.
+
+Building blocks (usable on their own, e.g. from benchmarks):
+
+* :class:`Prosody` - one Prosody instance: its own temporary directory
+  (config, data, log, pid file) and free loopback ports that stay the same
+  across :meth:`Prosody.restart`.
+* :class:`Mucd` - one mucd process with an INI config written from a dict
+  of sections; its output goes to a log file that can be waited on.
+* :class:`Client` - a slixmpp ``ClientXMPP`` run on a shared background
+  event loop; every received message/presence/iq is queued so tests can
+  wait for stanzas matching a predicate.
+* :class:`LiveTestCase` - a ``unittest.TestCase`` base that creates the
+  above, stops everything by pid in cleanups (``atexit`` as a backstop),
+  and removes temporary directories only when the test passed (and
+  ``MUCD_KEEP_TMP`` is not ``1``).
+
+Every wait in this module is bounded by a timeout.
+
+Environment:
+  MUCD_BIN       path of the mucd binary (default: <repo>/build/mucd)
+  MUCD_KEEP_TMP  1 keeps all temporary directories (paths are printed)
+"""
+
+import asyncio
+import atexit
+import copy
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+import xml.etree.ElementTree as ET
+
+import slixmpp
+from slixmpp.xmlstream import tostring as slix_tostring
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOOPBACK = "127.0.0.1"
+DEFAULT_TIMEOUT = 10.0
+
+# Namespaces the tests assert on.
+NS_CLIENT = "jabber:client"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_PING = "urn:xmpp:ping"
+NS_VERSION = "jabber:iq:version"
+
+CONNECTED_MARKER = "component: connected"
+
+
+# ---------------------------------------------------------------------------
+# Small utilities
+# ---------------------------------------------------------------------------
+
+class HarnessError(Exception):
+    """A harness-level failure (process did not start, timeout, ...)."""
+
+
+def keep_tmp_requested():
+    """True when the environment asks to keep every temporary directory."""
+    return os.environ.get("MUCD_KEEP_TMP", "") == "1"
+
+
+def mucd_binary():
+    """Path of the mucd binary under test (env MUCD_BIN or <repo>/build/mucd)."""
+    return os.environ.get("MUCD_BIN") or os.path.join(REPO_ROOT, "build", "mucd")
+
+
+def free_ports(count):
+    """Return ``count`` distinct free TCP ports on loopback (kernel-chosen).
+
+    All sockets are held open until every port is chosen, so the ports are
+    distinct; the kernel picks from the ephemeral range, never 5222/5347.
+    """
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((LOOPBACK, 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def tcp_accepts(port, host=LOOPBACK, timeout=0.5):
+    """True if a TCP connection to host:port succeeds right now."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(predicate, timeout, what, interval=0.05):
+    """Poll ``predicate`` until it returns a truthy value; return that value.
+
+    Raises :class:`HarnessError` mentioning ``what`` after ``timeout`` s.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise HarnessError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def tail(text, lines=40):
+    """The last ``lines`` lines of ``text``."""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def read_text(path):
+    """Contents of a (log) file, '' if it does not exist yet."""
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+# ---------------------------------------------------------------------------
+# Process bookkeeping
+# ---------------------------------------------------------------------------
+
+_live_processes = set()
+_live_lock = threading.Lock()
+
+
+def _track(proc):
+    with _live_lock:
+        _live_processes.add(proc)
+
+
+def _untrack(proc):
+    with _live_lock:
+        _live_processes.discard(proc)
+
+
+def terminate_process(proc, timeout=DEFAULT_TIMEOUT, sig=signal.SIGTERM):
+    """Send ``sig`` to ``proc`` by pid, wait up to ``timeout``, then SIGKILL.
+
+    The process was started in its own session, so on SIGKILL its process
+    group (which holds only what it spawned) is killed by id as well.
+    Returns the exit code (negative signal number if killed by a signal).
+    """
+    if proc.poll() is None:
+        try:
+            os.kill(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=timeout)
+    _untrack(proc)
+    return proc.returncode
+
+
+def _kill_leftovers():
+    """atexit backstop: stop every process the harness started and that still runs."""
+    with _live_lock:
+        procs = list(_live_processes)
+    for proc in procs:
+        try:
+            terminate_process(proc, timeout=3)
+        except Exception:  # noqa: BLE001 - best effort at interpreter exit
+            pass
+
+
+atexit.register(_kill_leftovers)
+
+
+def spawn(argv, log_path, env=None):
+    """Start ``argv`` in a new session with stdout+stderr appended to ``log_path``."""
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
+    _track(proc)
+    return proc
+
+
+class TempDir:
+    """A temporary directory that is removed by :meth:`cleanup` unless kept."""
+
+    def __init__(self, prefix):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+
+    def join(self, *parts):
+        """Path of a file inside the directory."""
+        return os.path.join(self.path, *parts)
+
+    def cleanup(self, keep=False):
+        """Remove the directory, or print its path when it is kept."""
+        if keep or keep_tmp_requested():
+            print("kept temporary directory: %s" % self.path, file=sys.stderr)
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# Prosody
+# ---------------------------------------------------------------------------
+
+def lua_string(value):
+    """A Lua string literal for ``value``."""
+    return '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+class Prosody:
+    """A private Prosody instance on loopback.
+
+    :param components: dict external component domain -> secret
+                       (default: ``{"chat.localhost": secret}``)
+    :param secret: secret of the default component
+    :param with_muc: also serve Prosody's own MUC as ``conference.localhost``
+    :param extra_global: extra Lua lines for the global section
+    """
+
+    HOST = "localhost"
+    MUC_DOMAIN = "conference.localhost"
+    DEFAULT_COMPONENT = "chat.localhost"
+    MODULES = ("roster", "saslauth", "disco", "ping", "posix")
+
+    def __init__(self, components=None, secret="integration-secret", with_muc=False,
+                 extra_global=""):
+        self.components = dict(components or {self.DEFAULT_COMPONENT: secret})
+        self.with_muc = with_muc
+        self.extra_global = extra_global
+        self.tmp = TempDir("mucd-it-prosody-")
+        self.config_path = self.tmp.join("prosody.cfg.lua")
+        self.data_dir = self.tmp.join("data")
+        self.certs_dir = self.tmp.join("certs")
+        self.log_path = self.tmp.join("prosody.log")
+        self.out_path = self.tmp.join("prosody.out")
+        self.pid_path = self.tmp.join("prosody.pid")
+        self.c2s_port, self.component_port = free_ports(2)
+        self.proc = None
+        os.makedirs(self.data_dir)
+        os.makedirs(self.certs_dir)  # empty: no TLS, but no "cannot open certs" error
+        self.write_config()
+
+    def secret(self, domain=DEFAULT_COMPONENT):
+        """The component secret configured for ``domain``."""
+        return self.components[domain]
+
+    def config_text(self):
+        """The Lua configuration this instance runs with."""
+        modules = "; ".join(lua_string(m) for m in self.MODULES)
+        lines = [
+            "-- generated by tests/integration/harness.py",
+            "run_as_root = true",
+            "daemonize = false",
+            "pidfile = %s" % lua_string(self.pid_path),
+            "data_path = %s" % lua_string(self.data_dir),
+            "certificates = %s" % lua_string(self.certs_dir),
+            "log = { debug = %s }" % lua_string(self.log_path),
+            "interfaces = { %s }" % lua_string(LOOPBACK),
+            "c2s_ports = { %d }" % self.c2s_port,
+            "c2s_direct_tls_ports = { }",
+            "legacy_ssl_ports = { }",
+            "component_ports = { %d }" % self.component_port,
+            "component_interfaces = { %s }" % lua_string(LOOPBACK),
+            "modules_enabled = { %s }" % modules,
+            'modules_disabled = { "s2s" }',
+            "c2s_require_encryption = false",
+            "allow_unencrypted_plain_auth = true",
+            'authentication = "internal_plain"',
+            self.extra_global,
+            "",
+            "VirtualHost %s" % lua_string(self.HOST),
+            "",
+        ]
+        for domain, secret in self.components.items():
+            lines += ["Component %s" % lua_string(domain),
+                      "  component_secret = %s" % lua_string(secret), ""]
+        if self.with_muc:
+            lines += ["Component %s %s" % (lua_string(self.MUC_DOMAIN), lua_string("muc")), ""]
+        return "\n".join(lines)
+
+    def write_config(self):
+        """(Re)write the config file from the current attributes."""
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write(self.config_text())
+
+    @property
+    def running(self):
+        """True while the Prosody process is alive."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout=DEFAULT_TIMEOUT):
+        """Start Prosody in the foreground; return when both ports accept TCP."""
+        if self.running:
+            raise HarnessError("prosody already running (pid %d)" % self.proc.pid)
+        self.proc = spawn(["prosody", "--config", self.config_path, "-F"], self.out_path)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise HarnessError("prosody exited with code %s during start-up\n%s"
+                                   % (self.proc.returncode, self.log_tail()))
+            return tcp_accepts(self.c2s_port) and tcp_accepts(self.component_port)
+
+        try:
+            wait_until(ready, timeout, "prosody to listen on %d/%d"
+                       % (self.c2s_port, self.component_port))
+        except HarnessError as e:
+            self.stop()
+            raise HarnessError("%s\n--- prosody log tail ---\n%s" % (e, self.log_tail())) from None
+        return self
+
+    def stop(self, timeout=DEFAULT_TIMEOUT):
+        """SIGTERM Prosody by pid (SIGKILL after ``timeout``); return its exit code."""
+        if self.proc is None:
+            return None
+        return terminate_process(self.proc, timeout)
+
+    def restart(self, timeout=DEFAULT_TIMEOUT):
+        """Stop and start again on the same ports and data directory."""
+        self.stop(timeout)
+        return self.start(timeout)
+
+    def prosodyctl(self, *args, timeout=DEFAULT_TIMEOUT):
+        """Run ``prosodyctl --config FILE ARGS``; raise with its output on failure."""
+        argv = ["prosodyctl", "--config", self.config_path] + list(args)
+        try:
+            res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                                 text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            raise HarnessError("prosodyctl %s timed out after %s s" % (args[0], timeout)) from e
+        if res.returncode != 0:
+            raise HarnessError("prosodyctl %s failed (%d): %s%s"
+                               % (" ".join(args[:1]), res.returncode, res.stdout, res.stderr))
+        return res.stdout
+
+    def register(self, user, password, timeout=DEFAULT_TIMEOUT):
+        """Create the account user@localhost (works whether Prosody runs or not)."""
+        self.prosodyctl("register", user, self.HOST, password, timeout=timeout)
+        return "%s@%s" % (user, self.HOST)
+
+    def log_tail(self, lines=40):
+        """The last lines of Prosody's log file (and of its stdout/stderr)."""
+        text = tail(read_text(self.log_path), lines)
+        out = read_text(self.out_path).strip()
+        if out:
+            text += "\n--- prosody stdout/stderr ---\n" + tail(out, lines)
+        return text
+
+    def cleanup(self, keep=False):
+        """Stop Prosody and remove (or keep) its temporary directory."""
+        self.stop()
+        self.tmp.cleanup(keep)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb):
+        self.cleanup(keep=exc_type is not None)
+
+
+# ---------------------------------------------------------------------------
+# mucd
+# ---------------------------------------------------------------------------
+
+def render_ini(sections):
+    """INI text from ``{section: {key: value}}`` (``None`` values are omitted)."""
+    out = []
+    for section, keys in sections.items():
+        out.append("[%s]" % section)
+        out += ["%s = %s" % (k, v) for k, v in keys.items() if v is not None]
+        out.append("")
+    return "\n".join(out)
+
+
+def merge_sections(base, overrides):
+    """Deep-merge ``{section: {key: value}}`` dicts; a ``None`` value removes a key."""
+    merged = {s: dict(keys) for s, keys in base.items()}
+    for section, keys in (overrides or {}).items():
+        target = merged.setdefault(section, {})
+        for key, value in keys.items():
+            if value is None:
+                target.pop(key, None)
+            else:
+                target[key] = value
+    return merged
+
+
+class Mucd:
+    """One mucd process attached to a :class:`Prosody` as an external component.
+
+    :param prosody: the server (its component port and secret are used)
+    :param domain: the component domain to serve
+    :param name: ``[muc] name`` (the disco#info identity name)
+    :param secret: override the secret (e.g. a wrong one)
+    :param port: override the component port (default: Prosody's)
+    :param store_path: LMDB directory (default: ``<tmp>/store``); pass another
+                       instance's :attr:`store_path` to reuse its store
+    :param config: ``{section: {key: value}}`` merged over the defaults;
+                   ``None`` as a value removes that key
+    :param binary: the mucd executable (default :func:`mucd_binary`)
+    """
+
+    def __init__(self, prosody, domain=Prosody.DEFAULT_COMPONENT, name="Chatrooms",
+                 secret=None, port=None, store_path=None, config=None, binary=None):
+        self.prosody = prosody
+        self.domain = domain
+        self.binary = binary or mucd_binary()
+        self.tmp = TempDir("mucd-it-mucd-")
+        self.config_path = self.tmp.join("mucd.conf")
+        self.log_path = self.tmp.join("mucd.log")
+        self.store_path = store_path or self.tmp.join("store")
+        self.proc = None
+        defaults = {
+            "component": {
+                "server": LOOPBACK,
+                "port": port if port is not None else prosody.component_port,
+                "domain": domain,
+                "secret": secret if secret is not None else prosody.secret(domain),
+                "reconnect_max": 30,
+            },
+            "storage": {"path": self.store_path},
+            "muc": {"name": name},
+            "log": {"level": "debug"},
+        }
+        self.config = merge_sections(defaults, config)
+        self.write_config()
+
+    def write_config(self):
+        """(Re)write the INI file from :attr:`config`."""
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write(render_ini(self.config))
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    @property
+    def running(self):
+        """True while the mucd process is alive."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, wait_connected=True, timeout=DEFAULT_TIMEOUT):
+        """Spawn ``mucd -c FILE``; optionally wait for ``component: connected``."""
+        if not os.access(self.binary, os.X_OK):
+            raise HarnessError("mucd binary not found or not executable: %s "
+                               "(build it or set MUCD_BIN)" % self.binary)
+        if self.running:
+            raise HarnessError("mucd already running (pid %d)" % self.proc.pid)
+        offset = self.log_offset()
+        self.proc = spawn([self.binary, "-c", self.config_path], self.log_path)
+        if wait_connected:
+            self.wait_log(CONNECTED_MARKER, timeout, offset=offset)
+        return self
+
+    def log_text(self):
+        """Everything mucd has written so far."""
+        return read_text(self.log_path)
+
+    def log_offset(self):
+        """Current length of the log, to wait for lines written after now."""
+        return len(self.log_text())
+
+    def wait_log(self, substring, timeout=DEFAULT_TIMEOUT, offset=0):
+        """Wait until ``substring`` appears in the log at or after ``offset``.
+
+        Returns the offset just past the match (to chain waits). Raises
+        :class:`HarnessError` with the log tail on timeout or if mucd exits
+        without having written it.
+        """
+        def found():
+            pos = self.log_text().find(substring, offset)
+            if pos >= 0:
+                return pos + len(substring)
+            if not self.running:
+                # Re-read once: the line may have been written just before exit.
+                pos = self.log_text().find(substring, offset)
+                if pos >= 0:
+                    return pos + len(substring)
+                raise HarnessError("mucd exited (code %s) before logging %r\n%s"
+                                   % (self.proc and self.proc.returncode, substring,
+                                      self.log_tail()))
+            return None
+
+        try:
+            return wait_until(found, timeout, "mucd to log %r" % substring)
+        except HarnessError as e:
+            if "timed out" in str(e):
+                raise HarnessError("%s\n--- mucd log tail ---\n%s" % (e, self.log_tail())) from None
+            raise
+
+    def log_tail(self, lines=40):
+        """The last lines of mucd's log."""
+        return tail(self.log_text(), lines)
+
+    def signal(self, sig):
+        """Send ``sig`` to mucd by pid."""
+        os.kill(self.proc.pid, sig)
+
+    def wait_exit(self, timeout=DEFAULT_TIMEOUT):
+        """Wait for mucd to exit on its own; return the exit code.
+
+        Raises :class:`HarnessError` (mucd keeps running) on timeout.
+        """
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise HarnessError("mucd (pid %d) still running after %.1f s\n%s"
+                               % (self.proc.pid, timeout, self.log_tail())) from None
+        _untrack(self.proc)
+        return code
+
+    def stop(self, timeout=DEFAULT_TIMEOUT):
+        """SIGTERM mucd by pid (SIGKILL after ``timeout``); return its exit code."""
+        if self.proc is None:
+            return None
+        return terminate_process(self.proc, timeout)
+
+    def cleanup(self, keep=False):
+        """Stop mucd and remove (or keep) its temporary directory."""
+        self.stop()
+        self.tmp.cleanup(keep)
+
+
+# ---------------------------------------------------------------------------
+# XMPP client (slixmpp on a shared background event loop)
+# ---------------------------------------------------------------------------
+
+class EventLoopThread:
+    """One asyncio event loop running in a daemon thread, shared by all clients.
+
+    slixmpp is not thread-safe: every interaction with a client goes through
+    :meth:`call` (run a coroutine/function in the loop, bounded wait).
+    """
+
+    _instance = None
+    _lock = threading.Lock()
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, name="slixmpp-loop", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    @classmethod
+    def get(cls):
+        """The shared loop thread, started on first use (stopped at exit)."""
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+                atexit.register(cls._instance.shutdown)
+            return cls._instance
+
+    def shutdown(self, timeout=3.0):
+        """Cancel what is still pending in the loop and stop it (bounded)."""
+        async def cancel_all():
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.wait(tasks, timeout=timeout) if tasks else None
+
+        if not self.thread.is_alive():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(cancel_all(), self.loop).result(timeout + 1)
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout)
+
+    def call(self, fn, *args, timeout=DEFAULT_TIMEOUT):
+        """Run ``fn(*args)`` inside the loop (awaiting it if it is a coroutine)."""
+        async def runner():
+            result = fn(*args)
+            if asyncio.iscoroutine(result):
+                result = await result
+            return result
+
+        fut = asyncio.run_coroutine_threadsafe(runner(), self.loop)
+        try:
+            return fut.result(timeout)
+        except TimeoutError:
+            fut.cancel()
+            raise HarnessError("event loop call %s timed out after %s s"
+                               % (getattr(fn, "__name__", fn), timeout)) from None
+
+
+_id_counter = itertools.count(1)
+
+
+def new_id(prefix="it"):
+    """A fresh, unique stanza id."""
+    return "%s-%d-%s" % (prefix, next(_id_counter), uuid.uuid4().hex[:8])
+
+
+def split_tag(tag):
+    """``(namespace, localname)`` of an ElementTree tag like ``{ns}name``."""
+    if tag.startswith("{"):
+        ns, _, local = tag[1:].partition("}")
+        return ns, local
+    return None, tag
+
+
+def stanza_xml(stanza):
+    """The ElementTree element of a slixmpp stanza (or an element as is)."""
+    return stanza.xml if hasattr(stanza, "xml") else stanza
+
+
+def stanza_kind(stanza):
+    """'iq', 'message' or 'presence' for a received stanza."""
+    return split_tag(stanza_xml(stanza).tag)[1]
+
+
+def error_of(stanza):
+    """``(error type, condition, condition namespace, text)`` of an error stanza.
+
+    Looks at ``<error/>`` in the stanza's own namespace; returns None if the
+    stanza carries no error element.
+    """
+    el = stanza_xml(stanza)
+    ns = split_tag(el.tag)[0]
+    err = el.find("{%s}error" % ns) if ns else el.find("error")
+    if err is None:
+        return None
+    condition = cond_ns = text = None
+    for child in err:
+        child_ns, local = split_tag(child.tag)
+        if child_ns == NS_STANZAS and local == "text":
+            text = child.text
+        elif condition is None:
+            condition, cond_ns = local, child_ns
+    return err.get("type"), condition, cond_ns, text
+
+
+class Client:
+    """A synchronous facade over one ``slixmpp.ClientXMPP`` session.
+
+    All received ``message``/``presence``/``iq`` stanzas (copies) are queued;
+    :meth:`wait_for` takes the first one matching a predicate. Several
+    clients can be used at once (they share one background loop).
+    """
+
+    def __init__(self, jid, password, port, host=LOOPBACK, timeout=DEFAULT_TIMEOUT,
+                 plugins=()):
+        self.jid = jid
+        self.address = (host, port)
+        self.timeout = timeout
+        self.runner = EventLoopThread.get()
+        self._inbox = []
+        self._cond = threading.Condition()
+        self._started = threading.Event()
+        self._ended = threading.Event()
+        self._failure = None
+        self.xmpp = self.runner.call(self._build, jid, password, plugins, timeout=timeout)
+
+    # -- set-up (runs in the loop thread) ---------------------------------
+
+    def _build(self, jid, password, plugins):
+        xmpp = slixmpp.ClientXMPP(jid, password)
+        # Plain-text c2s on loopback: allow SASL PLAIN without TLS (slixmpp
+        # refuses it by default; SCRAM is allowed unencrypted already).
+        xmpp["feature_mechanisms"].unencrypted_plain = True
+        for plugin in plugins:
+            xmpp.register_plugin(plugin)
+        xmpp.add_filter("in", self._capture)
+        xmpp.add_event_handler("session_start", lambda _e: self._started.set())
+        xmpp.add_event_handler("failed_auth", lambda _e: self._fail("authentication failed"))
+        xmpp.add_event_handler("connection_failed", lambda e: self._fail("connection failed: %s" % e))
+        xmpp.add_event_handler("disconnected", self._on_disconnected)
+        return xmpp
+
+    def _fail(self, reason):
+        if self._failure is None:
+            self._failure = reason
+        self._ended.set()
+
+    def _on_disconnected(self, _event):
+        if not self._started.is_set():
+            self._fail("disconnected before session start")
+        self._ended.set()
+
+    def _capture(self, stanza):
+        """Incoming filter: queue a copy of every message/presence/iq."""
+        if stanza_kind(stanza) in ("iq", "message", "presence"):
+            with self._cond:
+                self._inbox.append(copy.copy(stanza))
+                self._cond.notify_all()
+        return stanza
+
+    # -- public API ---------------------------------------------------------
+
+    @property
+    def full_jid(self):
+        """The bound full JID (valid after :meth:`connect`)."""
+        return str(self.xmpp.boundjid)
+
+    def connect(self, timeout=None):
+        """Connect without TLS and wait for session start (raise on failure)."""
+        timeout = timeout or self.timeout
+        self.runner.call(self.xmpp.connect, self.address, False, False, True)
+        deadline = time.monotonic() + timeout
+        while not self._started.is_set() and not self._failure:
+            if time.monotonic() >= deadline:
+                self._abort()
+                raise HarnessError("client %s: no session within %.1f s" % (self.jid, timeout))
+            self._started.wait(0.05)
+        if not self._started.is_set():
+            self._abort()
+            raise HarnessError("client %s: %s" % (self.jid, self._failure))
+        return self
+
+    def send_raw(self, data):
+        """Send raw XML text (or a stanza/element) on the stream as is."""
+        if not isinstance(data, (str, bytes)):
+            data = slix_tostring(stanza_xml(data))
+        self.runner.call(self.xmpp.send_raw, data, timeout=self.timeout)
+
+    def send_iq_raw(self, xml, timeout=None):
+        """Send an IQ (XML text or element) and return the reply stanza.
+
+        An ``id`` is added when missing. The reply (``result`` or ``error``,
+        same id) is returned as a slixmpp stanza; errors are returned, not
+        raised. Raises :class:`HarnessError` if no reply comes in ``timeout``.
+        """
+        el = ET.fromstring(xml) if isinstance(xml, (str, bytes)) else copy.deepcopy(stanza_xml(xml))
+        if split_tag(el.tag)[1] != "iq":
+            raise ValueError("send_iq_raw needs an <iq/>, got <%s/>" % el.tag)
+        if not el.get("id"):
+            el.set("id", new_id())
+        iq_id = el.get("id")
+        self.send_raw(slix_tostring(el))
+        return self.wait_for(
+            lambda st: stanza_kind(st) == "iq" and st.xml.get("id") == iq_id
+            and st.xml.get("type") in ("result", "error"),
+            timeout, "reply to iq id=%s" % iq_id)
+
+    def wait_for(self, predicate, timeout=None, what="a matching stanza"):
+        """Remove and return the first queued stanza for which ``predicate`` is true.
+
+        Waits up to ``timeout`` seconds for it to arrive; raises
+        :class:`HarnessError` (listing what did arrive) otherwise.
+        """
+        timeout = timeout or self.timeout
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for i, st in enumerate(self._inbox):
+                    if predicate(st):
+                        return self._inbox.pop(i)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = "\n".join(str(s) for s in self._inbox[-10:]) or "(nothing)"
+                    raise HarnessError("client %s: timed out after %.1f s waiting for %s; "
+                                       "queued:\n%s" % (self.jid, timeout, what, seen))
+                self._cond.wait(remaining)
+
+    def received(self, predicate=lambda st: True):
+        """Queued stanzas matching ``predicate`` (left in the queue)."""
+        with self._cond:
+            return [st for st in self._inbox if predicate(st)]
+
+    def drain(self):
+        """Empty the queue; return what was in it."""
+        with self._cond:
+            items, self._inbox = self._inbox, []
+            return items
+
+    @property
+    def connected(self):
+        """True while the session is up."""
+        return self._started.is_set() and not self._ended.is_set()
+
+    def _abort(self):
+        try:
+            self.runner.call(self.xmpp.abort, timeout=self.timeout)
+        except Exception:  # noqa: BLE001 - already broken; best effort
+            pass
+
+    def disconnect(self, timeout=None):
+        """Close the stream (bounded); abort the connection if it lingers."""
+        timeout = timeout or self.timeout
+        if self._ended.is_set() or not self._started.is_set():
+            self._abort()
+            return
+        self.runner.call(self.xmpp.disconnect, 1.0, timeout=timeout)
+        if not self._ended.wait(timeout):
+            self._abort()
+
+
+# ---------------------------------------------------------------------------
+# unittest base class
+# ---------------------------------------------------------------------------
+
+class LiveTestCase(unittest.TestCase):
+    """Base class for live tests: starts servers/clients and always cleans up.
+
+    Processes are stopped by pid in cleanups; temporary directories are
+    removed after the test only if it passed (and MUCD_KEEP_TMP != 1),
+    otherwise their paths and the mucd log tail are printed.
+    """
+
+    timeout = DEFAULT_TIMEOUT
+    _user_counter = itertools.count(1)
+
+    def run(self, result=None):
+        if result is None:
+            result = self.defaultTestResult()
+        self._tmp_owners = []
+        bad_before = self._bad_count(result)
+        try:
+            return super().run(result)
+        finally:
+            failed = self._bad_count(result) > bad_before
+            for owner in self._tmp_owners:
+                if failed and isinstance(owner, Mucd):
+                    print("\n--- %s: mucd log tail (%s) ---\n%s"
+                          % (self.id(), owner.log_path, owner.log_tail(30)), file=sys.stderr)
+                owner.tmp.cleanup(keep=failed)
+
+    @staticmethod
+    def _bad_count(result):
+        return (len(result.failures) + len(result.errors)
+                + len(getattr(result, "unexpectedSuccesses", ())))
+
+    def new_prosody(self, start=True, **kwargs):
+        """A :class:`Prosody` (started unless ``start=False``), stopped at cleanup."""
+        prosody = Prosody(**kwargs)
+        self._tmp_owners.append(prosody)
+        self.addCleanup(prosody.stop)
+        if start:
+            prosody.start(self.timeout)
+        return prosody
+
+    def new_mucd(self, prosody, start=True, wait_connected=True, **kwargs):
+        """A :class:`Mucd` for ``prosody`` (started unless ``start=False``), stopped at cleanup."""
+        mucd = Mucd(prosody, **kwargs)
+        self._tmp_owners.append(mucd)
+        self.addCleanup(mucd.stop)
+        if start:
+            mucd.start(wait_connected=wait_connected, timeout=self.timeout)
+        return mucd
+
+    def new_client(self, prosody, user=None, password="secret-pw", register=True, **kwargs):
+        """A :class:`Client` logged in to ``prosody`` (a fresh account by default)."""
+        user = user or "user%d" % next(self._user_counter)
+        if register:
+            prosody.register(user, password)
+        client = Client("%s@%s/it" % (user, Prosody.HOST), password, prosody.c2s_port,
+                        timeout=self.timeout, **kwargs)
+        self.addCleanup(client.disconnect)
+        client.connect()
+        return client
