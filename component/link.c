@@ -43,6 +43,16 @@ static void link_send(out_sink_t *sink, xmpp_stanza_t *st)
     xmpp_stanza_release(st);
 }
 
+/* Broadcast fast path: xmpp_send serializes at once, so the template can be
+ * re-addressed in place for each recipient instead of copied. */
+static void link_send_to(out_sink_t *sink, xmpp_stanza_t *tmpl, const char *to)
+{
+    link_t *l = (link_t *)sink;
+    if (l->state != LINK_UP) return;
+    xmpp_stanza_set_to(tmpl, to);
+    xmpp_send(l->conn, tmpl);
+}
+
 static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 {
     (void)conn;
@@ -176,7 +186,7 @@ static void link_shutdown(link_t *l)
 int link_run(const config_t *cfg, service_t *svc, xmpp_ctx_t *ctx,
              volatile sig_atomic_t *stop)
 {
-    link_t l = {.sink = {.send = link_send},
+    link_t l = {.sink = {.send = link_send, .send_to = link_send_to},
                 .cfg = cfg,
                 .svc = svc,
                 .ctx = ctx,

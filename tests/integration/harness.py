@@ -804,15 +804,30 @@ class Client:
         except Exception:  # noqa: BLE001 - already broken; best effort
             pass
 
+    async def _finish_tasks(self):
+        """Cancel and reap slixmpp's outgoing-filter task (else asyncio warns
+        "Task was destroyed but it is pending" when the client is collected)."""
+        task = getattr(self.xmpp, "_run_out_filters", None)
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=1.0)
+
     def disconnect(self, timeout=None):
-        """Close the stream (bounded); abort the connection if it lingers."""
+        """Close the stream (bounded); abort the connection if it lingers.
+
+        Safe to call more than once and on a client that never connected.
+        """
         timeout = timeout or self.timeout
-        if self._ended.is_set() or not self._started.is_set():
+        if self._started.is_set() and not self._ended.is_set():
+            self.runner.call(self.xmpp.disconnect, 1.0, timeout=timeout)
+            if not self._ended.wait(timeout):
+                self._abort()
+        else:
             self._abort()
-            return
-        self.runner.call(self.xmpp.disconnect, 1.0, timeout=timeout)
-        if not self._ended.wait(timeout):
-            self._abort()
+        try:
+            self.runner.call(self._finish_tasks, timeout=timeout)
+        except HarnessError:
+            pass
 
 
 # ---------------------------------------------------------------------------
