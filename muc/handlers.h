@@ -23,6 +23,9 @@ muc_err_t muc_error_from_occupant(request_t *req);
 muc_err_t message_to_room(request_t *req);
 muc_err_t message_to_occupant(request_t *req);
 
+/* iq_forward.c */
+muc_err_t occupant_iq_forward(request_t *req);
+
 /* owner.c */
 muc_err_t owner_set(request_t *req);
 

@@ -72,6 +72,7 @@ void service_free(service_t *svc)
             room_free(it.value);
         hash_free(svc->rooms);
     }
+    iq_forward_free_all(svc);
     for (size_t i = 0; svc->creators && svc->creators[i]; i++)
         free(svc->creators[i]);
     free(svc->creators);

@@ -35,6 +35,8 @@ typedef struct service {
     room_config_t room_defaults;
     hash_t *rooms;       /* name -> room_t (owned) */
     time_t (*now)(void); /* the clock; tests replace it */
+    hash_t *pending_iqs; /* forwarded IQs awaiting an answer (iq_forward.c) */
+    unsigned long long forward_seq;
 } service_t;
 
 /* Creates a service; returns NULL on allocation failure. Caller frees with
@@ -46,6 +48,9 @@ void service_free(service_t *svc);
  * every reply or broadcast into out. Never fails: bad input gets an XMPP
  * error reply or is dropped with a log line. Implemented in router.c. */
 void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out);
+
+/* Frees the IQ forwarding table (iq_forward.c). */
+void iq_forward_free_all(service_t *svc);
 
 /* time(NULL): the default clock. */
 time_t time_now(void);

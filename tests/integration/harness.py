@@ -192,11 +192,30 @@ def _kill_leftovers():
 atexit.register(_kill_leftovers)
 
 
+def _install_sigterm_handler():
+    """Turn SIGTERM of the test runner into KeyboardInterrupt, so that unittest
+    stops and the atexit backstop runs (by default SIGTERM skips atexit)."""
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+        def on_sigterm(_signo, _frame):
+            raise KeyboardInterrupt("SIGTERM")
+        signal.signal(signal.SIGTERM, on_sigterm)
+
+
+_install_sigterm_handler()
+
+# If the runner dies without running atexit (SIGKILL, e.g. a CI timeout), the
+# kernel kills the children too: setpriv sets PR_SET_PDEATHSIG and execs the
+# program, which keeps the pid.
+_SETPRIV = shutil.which("setpriv")
+PDEATHSIG_PREFIX = [_SETPRIV, "--pdeathsig", "KILL", "--"] if _SETPRIV else []
+
+
 def spawn(argv, log_path, env=None):
     """Start ``argv`` in a new session with stdout+stderr appended to ``log_path``."""
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            argv,
+            PDEATHSIG_PREFIX + list(argv),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
