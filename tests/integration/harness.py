@@ -231,13 +231,17 @@ class TempDir:
 
     def __init__(self, prefix):
         self.path = tempfile.mkdtemp(prefix=prefix)
+        self.done = False
 
     def join(self, *parts):
         """Path of a file inside the directory."""
         return os.path.join(self.path, *parts)
 
     def cleanup(self, keep=False):
-        """Remove the directory, or print its path when it is kept."""
+        """Remove the directory, or print its path when it is kept (once)."""
+        if self.done:
+            return
+        self.done = True
         if keep or keep_tmp_requested():
             print("kept temporary directory: %s" % self.path, file=sys.stderr)
         else:
@@ -260,6 +264,7 @@ class Prosody:
                        (default: ``{"chat.localhost": secret}``)
     :param secret: secret of the default component
     :param with_muc: also serve Prosody's own MUC as ``conference.localhost``
+                     (rooms are not locked on creation)
     :param extra_global: extra Lua lines for the global section
     """
 
@@ -321,7 +326,10 @@ class Prosody:
             lines += ["Component %s" % lua_string(domain),
                       "  component_secret = %s" % lua_string(secret), ""]
         if self.with_muc:
-            lines += ["Component %s %s" % (lua_string(self.MUC_DOMAIN), lua_string("muc")), ""]
+            # Prosody locks a new room until its owner configures it
+            # (XEP-0045 10.1.2); benchmarks want instant rooms.
+            lines += ["Component %s %s" % (lua_string(self.MUC_DOMAIN), lua_string("muc")),
+                      "  muc_room_locking = false", ""]
         return "\n".join(lines)
 
     def write_config(self):
@@ -536,6 +544,14 @@ class Mucd:
     def log_tail(self, lines=40):
         """The last lines of mucd's log."""
         return tail(self.log_text(), lines)
+
+    SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                         "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
+
+    def sanitizer_reports(self):
+        """Log lines in which ASan/LSan/UBSan reported a problem (sanitized builds)."""
+        return [line for line in self.log_text().splitlines()
+                if any(m in line for m in self.SANITIZER_MARKERS)]
 
     def signal(self, sig):
         """Send ``sig`` to mucd by pid."""
@@ -897,17 +913,29 @@ class LiveTestCase(unittest.TestCase):
         """A :class:`Mucd` for ``prosody`` (started unless ``start=False``), stopped at cleanup."""
         mucd = Mucd(prosody, **kwargs)
         self._tmp_owners.append(mucd)
+        self.addCleanup(self.assert_no_sanitizer_reports, mucd)  # runs after stop
         self.addCleanup(mucd.stop)
         if start:
             mucd.start(wait_connected=wait_connected, timeout=self.timeout)
         return mucd
 
-    def new_client(self, prosody, user=None, password="secret-pw", register=True, **kwargs):
-        """A :class:`Client` logged in to ``prosody`` (a fresh account by default)."""
+    def assert_no_sanitizer_reports(self, mucd):
+        """Fail if a sanitized mucd reported memory errors, leaks or UB."""
+        reports = mucd.sanitizer_reports()
+        if reports:
+            self.fail("mucd sanitizer reports:\n%s\n%s" % ("\n".join(reports[:10]),
+                                                          mucd.log_tail(60)))
+
+    def new_client(self, prosody, user=None, password="secret-pw", register=True,
+                   resource="it", **kwargs):
+        """A :class:`Client` logged in to ``prosody`` (a fresh account by default).
+
+        Use distinct ``resource`` values for several sessions of one account.
+        """
         user = user or "user%d" % next(self._user_counter)
         if register:
             prosody.register(user, password)
-        client = Client("%s@%s/it" % (user, Prosody.HOST), password, prosody.c2s_port,
+        client = Client("%s@%s/%s" % (user, Prosody.HOST, resource), password, prosody.c2s_port,
                         timeout=self.timeout, **kwargs)
         self.addCleanup(client.disconnect)
         client.connect()

@@ -11,7 +11,7 @@ import unittest
 
 from harness import (
     CONNECTED_MARKER, NS_CLIENT, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING,
-    NS_STANZAS, NS_VERSION, HarnessError, LiveTestCase, error_of, stanza_xml,
+    NS_STANZAS, NS_VERSION, HarnessError, LiveTestCase, error_of, new_id, stanza_xml,
 )
 
 DOMAIN = "chat.localhost"
@@ -55,7 +55,7 @@ class ComponentTestCase(LiveTestCase):
 
     def iq(self, iq_type, payload="", iq_id=None, to=DOMAIN):
         """Send ``<iq type to id>payload</iq>`` from the client; return (reply, id)."""
-        iq_id = iq_id or "%s-%d" % (iq_type, int(time.monotonic() * 1e6))
+        iq_id = iq_id or new_id(iq_type)
         xml = "<iq type='%s' to='%s' id='%s'>%s</iq>" % (iq_type, to, iq_id, payload)
         return self.client.send_iq_raw(xml), iq_id
 
