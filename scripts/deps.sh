@@ -29,4 +29,4 @@ if [ ! -e "$policy" ]; then
   own_policy=1
 fi
 trap '[ "$own_policy" = 1 ] && rm -f "$policy"' EXIT
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+apt-get install -y -qq "${missing[@]}"
