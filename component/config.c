@@ -37,6 +37,9 @@ static const key_spec_t keys[] = {
     {"muc", "history_length", K_INT, OFF(history_length), false, "20", 0, 1000},
     {"muc", "max_nick_length", K_INT, OFF(max_nick_length), false, "64", 1, 1023},
     {"muc", "creators", K_LIST, OFF(creators), false, NULL, 0, 0},
+    {"muc", "admins", K_LIST, OFF(admins), false, NULL, 0, 0},
+    {"muc", "max_occupants", K_INT, OFF(max_occupants), false, "1000", 1, 1000000},
+    {"muc", "max_history_length", K_INT, OFF(max_history_length), false, "100", 0, 1000},
     {"log", "level", K_LEVEL, OFF(log_level), false, "info", 0, 0},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -17,10 +17,13 @@ typedef struct config {
     char *storage_path; /* LMDB environment directory */
     int map_size_mb;    /* LMDB map size */
     /* [muc] */
-    char *service_name;  /* name in the service's disco#info identity */
-    int history_length;  /* default discussion history per room (messages) */
-    int max_nick_length; /* longest nick accepted, in characters */
-    char *creators;      /* who may create rooms; NULL: anyone */
+    char *service_name;     /* name in the service's disco#info identity */
+    int history_length;     /* default discussion history per room (messages) */
+    int max_nick_length;    /* longest nick accepted, in characters */
+    char *creators;         /* who may create rooms; NULL: anyone */
+    char *admins;           /* service admins: owners of every room */
+    int max_occupants;      /* cap of occupants per room */
+    int max_history_length; /* cap of a room's history_length */
     /* [log] */
     log_level_t log_level;
 } config_t;

@@ -67,7 +67,10 @@ static int serve(const config_t *cfg)
                            .store = store,
                            .history_length = cfg->history_length,
                            .max_nick_length = cfg->max_nick_length,
-                           .creators = cfg->creators};
+                           .creators = cfg->creators,
+                           .admins = cfg->admins,
+                           .max_occupants = cfg->max_occupants,
+                           .max_history_length = cfg->max_history_length};
     service_t *svc = ctx ? service_new(ctx, &opts) : NULL;
     int code = EXIT_USAGE;
     if (svc) {

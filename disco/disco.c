@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "muc/feature.h"
 #include "muc/handlers.h"
 #include "muc/muc.h"
 #include "muc/ns.h"
@@ -78,17 +79,11 @@ muc_err_t disco_service_items(request_t *req)
     return MUC_OK;
 }
 
-/* The room's features, from its configuration. */
+/* The room's features: the protocol, then each feature file's. */
 static void add_room_features(xmpp_ctx_t *ctx, xmpp_stanza_t *q, const room_t *r)
 {
-    const room_config_t *c = &r->cfg;
     add_feature(ctx, q, NS_MUC);
-    add_feature(ctx, q, c->password ? "muc_passwordprotected" : "muc_unsecured");
-    add_feature(ctx, q, c->public_list ? "muc_public" : "muc_hidden");
-    add_feature(ctx, q, c->persistent ? "muc_persistent" : "muc_temporary");
-    add_feature(ctx, q, c->members_only ? "muc_membersonly" : "muc_open");
-    add_feature(ctx, q, c->moderated ? "muc_moderated" : "muc_unmoderated");
-    add_feature(ctx, q, c->whois_anyone ? "muc_nonanonymous" : "muc_semianonymous");
+    feature_disco(r, ctx, q);
     add_feature(ctx, q, NS_DISCO_INFO);
     add_feature(ctx, q, NS_DISCO_ITEMS);
 }

@@ -2,6 +2,7 @@
 #ifndef MUCD_HANDLERS_H
 #define MUCD_HANDLERS_H
 
+#include "muc/room.h"
 #include "muc/router.h"
 
 /* service.c */
@@ -26,7 +27,15 @@ muc_err_t message_to_occupant(request_t *req);
 /* iq_forward.c */
 muc_err_t occupant_iq_forward(request_t *req);
 
+/* invite.c: invitations, declines, voice requests */
+muc_err_t message_to_room_other(request_t *req, room_t *room);
+
 /* owner.c */
+muc_err_t owner_get(request_t *req);
 muc_err_t owner_set(request_t *req);
+
+/* admin.c */
+muc_err_t admin_get(request_t *req);
+muc_err_t admin_set(request_t *req);
 
 #endif

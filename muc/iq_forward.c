@@ -76,7 +76,7 @@ static muc_err_t forward_request(request_t *req)
 {
     room_t *room = service_room(req->svc, req->to.local);
     if (!room) return ERR_ITEM_NOT_FOUND;
-    const char *from = xmpp_stanza_get_from(req->st);
+    const char *from = req->from_full;
     occupant_t *sender = room_occupant_by_jid(room, from);
     if (!sender) return ERR_BAD_REQUEST; /* §6.5: non-occupants may not */
     occupant_t *target = room_occupant_by_nick(room, req->to.resource);
@@ -102,7 +102,7 @@ static muc_err_t forward_response(request_t *req)
     const char *id = xmpp_stanza_get_id(req->st);
     pending_t *p =
         (id && req->svc->pending_iqs) ? hash_get(req->svc->pending_iqs, id) : NULL;
-    if (!p || strcmp(p->responder, xmpp_stanza_get_from(req->st)) != 0) return MUC_OK;
+    if (!p || strcmp(p->responder, req->from_full) != 0) return MUC_OK;
     hash_remove(req->svc->pending_iqs, id);
     xmpp_stanza_t *back = xmpp_stanza_copy(req->st);
     if (back) {

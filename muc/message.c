@@ -12,7 +12,7 @@
 static occupant_t *sender_in(request_t *req, room_t **room)
 {
     *room = service_room(req->svc, req->to.local);
-    return *room ? room_occupant_by_jid(*room, xmpp_stanza_get_from(req->st)) : NULL;
+    return *room ? room_occupant_by_jid(*room, req->from_full) : NULL;
 }
 
 /* A copy of the incoming message as the room relays it: from the sender's
@@ -36,7 +36,7 @@ static xmpp_stanza_t *relay_copy(room_t *room, occupant_t *from, xmpp_stanza_t *
 static muc_err_t change_subject(request_t *req, room_t *room, occupant_t *occ,
                                 xmpp_stanza_t *subject)
 {
-    if (!room->cfg.change_subject && occ->role < ROLE_MODERATOR) return ERR_FORBIDDEN;
+    if (!muc_may_change_subject(room, occ)) return ERR_FORBIDDEN;
     char *text = xmpp_stanza_get_text(subject);
     room_set_subject(room, text, occ->nick);
     if (text) xmpp_free(req->ctx, text);
@@ -67,10 +67,9 @@ static muc_err_t groupchat(request_t *req)
 muc_err_t message_to_room(request_t *req)
 {
     if (stanza_type_is(req->st, "groupchat")) return groupchat(req);
-    if (!service_room(req->svc, req->to.local)) return ERR_ITEM_NOT_FOUND;
-    if (xmpp_stanza_get_child_by_name_and_ns(req->st, "x", NS_MUC_USER))
-        return ERR_FEATURE_NOT_IMPLEMENTED; /* invitations: the administration issue */
-    return ERR_NOT_ACCEPTABLE; /* only groupchat messages go to the room itself */
+    room_t *room = service_room(req->svc, req->to.local);
+    if (!room) return ERR_ITEM_NOT_FOUND;
+    return message_to_room_other(req, room);
 }
 
 /* A private message to one occupant: delivered to each of its sessions. */
@@ -83,7 +82,7 @@ muc_err_t message_to_occupant(request_t *req)
     if (!occ) return ERR_NOT_ACCEPTABLE;
     occupant_t *target = room_occupant_by_nick(room, req->to.resource);
     if (!target) return ERR_ITEM_NOT_FOUND;
-    if (!room->cfg.allow_pm && occ->role < ROLE_MODERATOR) return ERR_FORBIDDEN;
+    if (!muc_may_send_pm(room, occ)) return ERR_FORBIDDEN;
     xmpp_stanza_t *m = relay_copy(room, occ, req->st);
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
     if (!xmpp_stanza_get_child_by_name_and_ns(m, "x", NS_MUC_USER))

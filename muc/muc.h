@@ -37,9 +37,43 @@ void muc_format_datetime(time_t t, char *buf, size_t n);
 
 /* Removes session `jid` of occ from the room: the leaver's sessions get the
  * unavailable presence with 110, everyone else sees it with `codes`
- * (0-terminated, may be NULL). Drops an empty temporary room. payload
- * (borrowed, may be NULL) carries the leaver's status text. */
+ * (0-terminated, may be NULL). payload (borrowed, may be NULL) carries the
+ * leaver's status text. The room stays even if empty: see below. */
 void presence_remove_session(room_t *room, occupant_t *occ, const char *jid,
                              xmpp_stanza_t *payload, const int *codes, out_sink_t *out);
+
+/* Destroys the room when it is empty and temporary; true if it did. */
+bool muc_room_drop_if_empty(room_t *room);
+
+/* How a role/affiliation change is announced in presence. */
+typedef struct muc_change {
+    const int *codes;     /* 0-terminated status codes, or NULL */
+    const char *reason;   /* or NULL */
+    const char *actor;    /* nick of who did it, or NULL */
+    xmpp_stanza_t *extra; /* element appended to <x/> (borrowed), or NULL */
+    bool forget_aff;      /* show affiliation none */
+} muc_change_t;
+
+/* Removes the whole occupant (every session) with an unavailable presence
+ * to everyone. Does not drop the room. */
+void muc_presence_remove(room_t *room, occupant_t *occ, const muc_change_t *c,
+                         out_sink_t *out);
+/* Broadcasts occ's current presence (after a role/affiliation change). */
+void muc_presence_update(room_t *room, occupant_t *occ, const muc_change_t *c,
+                         out_sink_t *out);
+
+/* Sets bare's affiliation and updates its present occupants: removed with
+ * 301 (outcast) or 321 (no longer a member of a members-only room),
+ * otherwise their presence is re-broadcast with the new affiliation/role. */
+void muc_apply_affiliation(room_t *room, const char *bare, affiliation_t aff,
+                           const char *reason, const char *actor, out_sink_t *out);
+
+/* Capacity of a room: its max_users, capped by the service. */
+int muc_room_capacity(const room_t *room);
+
+/* Permission helpers owned by feature files. */
+bool muc_may_send_pm(const room_t *room, const occupant_t *from);
+bool muc_may_change_subject(const room_t *room, const occupant_t *occ);
+bool muc_may_invite(const room_t *room, const occupant_t *occ);
 
 #endif

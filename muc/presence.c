@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "component/log.h"
+#include "muc/feature.h"
 #include "muc/handlers.h"
 #include "muc/muc.h"
 #include "muc/ns.h"
@@ -18,6 +19,10 @@ typedef struct pres_view {
     const char *new_nick;   /* for 303 */
     const int *codes;       /* to everyone, 0-terminated, or NULL */
     const int *self_codes;  /* to the occupant's own sessions */
+    const char *reason;     /* <item><reason/> of a role/affiliation change */
+    const char *actor;      /* <item><actor nick/> */
+    xmpp_stanza_t *extra;   /* appended to <x/> (e.g. <destroy/>), borrowed */
+    bool forget_aff;        /* show affiliation none (room destroyed) */
 } pres_view_t;
 
 char *muc_occupant_jid(const room_t *room, const char *nick, char *buf)
@@ -73,11 +78,22 @@ static xmpp_stanza_t *build_presence(room_t *room, occupant_t *occ, const pres_v
     copy_payload(st, v->payload);
     xmpp_stanza_t *x = stanza_add_child(ctx, st, "x", NS_MUC_USER);
     xmpp_stanza_t *item = stanza_add_child(ctx, x, "item", NULL);
-    xmpp_stanza_set_attribute(item, "affiliation",
-                              affiliation_name(room_affiliation(room, occ->bare_jid)));
+    xmpp_stanza_set_attribute(
+        item, "affiliation",
+        affiliation_name(v->forget_aff ? AFF_NONE
+                                       : room_affiliation(room, occ->bare_jid)));
     xmpp_stanza_set_attribute(item, "role", role_name(v->type ? ROLE_NONE : occ->role));
     if (with_jid) xmpp_stanza_set_attribute(item, "jid", occ->sessions->jid);
     if (v->new_nick) xmpp_stanza_set_attribute(item, "nick", v->new_nick);
+    if (v->actor)
+        xmpp_stanza_set_attribute(stanza_add_child(ctx, item, "actor", NULL), "nick",
+                                  v->actor);
+    if (v->reason)
+        stanza_add_text(ctx, stanza_add_child(ctx, item, "reason", NULL), v->reason);
+    if (v->extra) {
+        xmpp_stanza_t *copy = xmpp_stanza_copy(v->extra);
+        if (copy) xmpp_stanza_add_child_ex(x, copy, 0);
+    }
     for (const int *c = v->codes; c && *c; c++)
         add_status(ctx, x, *c);
     if (self) {
@@ -122,11 +138,12 @@ static void send_occupants_to(room_t *room, occupant_t *joiner, const char *to,
     }
 }
 
-static void drop_if_empty(room_t *room)
+bool muc_room_drop_if_empty(room_t *room)
 {
-    if (room->first || room->cfg.persistent) return;
+    if (room->first || room->cfg.persistent) return false;
     LOG_D("muc", "room %s is empty: destroyed", room->jid);
     service_room_destroy(room->svc, room);
+    return true;
 }
 
 void presence_remove_session(room_t *room, occupant_t *occ, const char *jid,
@@ -147,7 +164,30 @@ void presence_remove_session(room_t *room, occupant_t *occ, const char *jid,
     }
     broadcast_presence(room, occ, &v, out);
     room_session_remove(room, occ, jid);
-    drop_if_empty(room);
+}
+
+void muc_presence_remove(room_t *room, occupant_t *occ, const muc_change_t *c,
+                         out_sink_t *out)
+{
+    pres_view_t v = {.type = "unavailable",
+                     .codes = c->codes,
+                     .reason = c->reason,
+                     .actor = c->actor,
+                     .extra = c->extra,
+                     .forget_aff = c->forget_aff};
+    broadcast_presence(room, occ, &v, out);
+    while (!room_session_remove(room, occ, occ->sessions->jid)) {
+    }
+}
+
+void muc_presence_update(room_t *room, occupant_t *occ, const muc_change_t *c,
+                         out_sink_t *out)
+{
+    pres_view_t v = {.payload = occ->sessions->presence,
+                     .codes = c ? c->codes : NULL,
+                     .reason = c ? c->reason : NULL,
+                     .actor = c ? c->actor : NULL};
+    broadcast_presence(room, occ, &v, out);
 }
 
 /* Nick checks beyond what JID parsing already refused (empty, control
@@ -198,27 +238,60 @@ static muc_err_t room_for_join(request_t *req, room_t **out_room, bool *created)
 /* Sends a joining session everything it is owed, in XEP-0045 order. */
 static void welcome(room_t *room, occupant_t *occ, request_t *req, const int *self_codes)
 {
-    const char *to = xmpp_stanza_get_from(req->st);
+    const char *to = req->from_full;
     send_occupants_to(room, occ, to, req->out);
     pres_view_t v = {.payload = occ->sessions->presence, .self_codes = self_codes};
     broadcast_presence(room, occ, &v, req->out);
     history_send_on_join(room, req->st, to, req->out);
 }
 
-static muc_err_t join(request_t *req, room_t *room, bool created)
+/* The password a join presence carries, newly allocated, or NULL. */
+static char *join_password(xmpp_stanza_t *presence)
 {
-    const char *full = xmpp_stanza_get_from(req->st);
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(presence, "x", NS_MUC);
+    xmpp_stanza_t *p = x ? xmpp_stanza_get_child_by_name(x, "password") : NULL;
+    return p ? xmpp_stanza_get_text(p) : NULL;
+}
+
+/* Who may enter: outcasts never; then every feature's check (members-only,
+ * password, capacity...); a locked new room only admits its owner. */
+static muc_err_t may_enter(request_t *req, room_t *room, const char *bare, bool is_new,
+                           const char **text)
+{
+    affiliation_t aff = room_affiliation(room, bare);
+    if (aff == AFF_OUTCAST) {
+        *text = "You are banned from this room";
+        return ERR_FORBIDDEN;
+    }
+    char *password = join_password(req->st);
+    join_info_t j = {bare, aff, password, is_new};
+    muc_err_t err = feature_check_join(room, &j, text);
+    if (password) xmpp_free(req->ctx, password);
+    if (err) return err;
+    if (room->locked && aff != AFF_OWNER) {
+        *text = "This room is locked until its owner configures it";
+        return ERR_ITEM_NOT_FOUND;
+    }
+    return MUC_OK;
+}
+
+static muc_err_t join(request_t *req, room_t *room, bool created, const char **text)
+{
+    const char *full = req->from_full;
     char bare[JID_MAX_LEN];
     muc_bare_jid(&req->from, bare);
-    affiliation_t aff = room_affiliation(room, bare);
-    if (room->locked && aff != AFF_OWNER) return ERR_ITEM_NOT_FOUND;
-    if (aff == AFF_OUTCAST) return ERR_FORBIDDEN;
     occupant_t *occ = room_occupant_by_nick(room, req->to.resource);
-    if (occ && strcmp(occ->bare_jid, bare) != 0) return ERR_CONFLICT;
+    if (occ && strcmp(occ->bare_jid, bare) != 0) {
+        *text = "That nickname is already in use";
+        return ERR_CONFLICT;
+    }
+    muc_err_t err = may_enter(req, room, bare, !occ, text);
+    if (err) return err;
     if (occ) { /* the same user from another resource */
         if (room_session_add(room, occ, full, req->st) != 0)
             return ERR_RESOURCE_CONSTRAINT;
     } else {
+        affiliation_t aff = room_affiliation(room, bare);
         role_t role = perm_default_role(aff, room->cfg.moderated);
         occ = room_occupant_add(room, req->to.resource, bare, full, role, req->st);
         if (!occ) return ERR_RESOURCE_CONSTRAINT;
@@ -248,7 +321,7 @@ static muc_err_t change_nick(request_t *req, room_t *room, occupant_t *occ)
 /* Available presence from someone already in the room. */
 static muc_err_t update(request_t *req, room_t *room, occupant_t *occ)
 {
-    const char *full = xmpp_stanza_get_from(req->st);
+    const char *full = req->from_full;
     if (strcmp(occ->nick, req->to.resource) != 0) return change_nick(req, room, occ);
     session_t *s = occupant_session(occ, full);
     room_session_set_presence(s, req->st);
@@ -264,24 +337,31 @@ static muc_err_t update(request_t *req, room_t *room, occupant_t *occ)
 static muc_err_t available(request_t *req)
 {
     room_t *room = service_room(req->svc, req->to.local);
-    occupant_t *occ =
-        room ? room_occupant_by_jid(room, xmpp_stanza_get_from(req->st)) : NULL;
+    occupant_t *occ = room ? room_occupant_by_jid(room, req->from_full) : NULL;
     if (occ) return update(req, room, occ);
     muc_err_t err = nick_check(req->svc, req->to.resource);
     if (err) return err;
     bool created;
     if ((err = room_for_join(req, &room, &created))) return err;
-    err = join(req, room, created);
+    const char *text = NULL;
+    err = join(req, room, created, &text);
     if (err && created) service_room_destroy(req->svc, room);
+    if (err && text) {
+        out_send(req->out, muc_err_reply(req->ctx, req->st, err, text));
+        return MUC_OK;
+    }
     return err;
 }
 
 static muc_err_t unavailable(request_t *req)
 {
-    const char *full = xmpp_stanza_get_from(req->st);
+    const char *full = req->from_full;
     room_t *room = service_room(req->svc, req->to.local);
     occupant_t *occ = room ? room_occupant_by_jid(room, full) : NULL;
-    if (occ) presence_remove_session(room, occ, full, req->st, NULL, req->out);
+    if (occ) {
+        presence_remove_session(room, occ, full, req->st, NULL, req->out);
+        muc_room_drop_if_empty(room);
+    }
     return MUC_OK; /* leaving a room one is not in needs no answer */
 }
 
@@ -322,7 +402,7 @@ static bool kickable(xmpp_stanza_t *st)
 
 muc_err_t muc_error_from_occupant(request_t *req)
 {
-    const char *full = xmpp_stanza_get_from(req->st);
+    const char *full = req->from_full;
     room_t *room = service_room(req->svc, req->to.local);
     occupant_t *occ = room ? room_occupant_by_jid(room, full) : NULL;
     if (!occ || !kickable(req->st)) return MUC_OK;
@@ -330,5 +410,6 @@ muc_err_t muc_error_from_occupant(request_t *req)
           full);
     static const int codes[] = {STATUS_REMOVED_ERROR, 0};
     presence_remove_session(room, occ, full, NULL, codes, req->out);
+    muc_room_drop_if_empty(room);
     return MUC_OK;
 }

@@ -30,10 +30,10 @@ room_t *room_new(service_t *svc, const char *name)
         return NULL;
     }
     snprintf(room->jid, n, "%s@%s", name, svc->domain);
-    room->cfg = svc->room_defaults;
-    room->cfg.title = NULL;
-    room->cfg.description = NULL;
-    room->cfg.password = NULL;
+    if (room_config_copy(&room->cfg, &svc->room_defaults) != 0) {
+        room_free(room);
+        return NULL;
+    }
     room_history_resize(room, room->cfg.history_length);
     return room;
 }
@@ -67,9 +67,7 @@ void room_free(room_t *room)
     hash_free(room->by_nick);
     hash_free(room->by_jid);
     hash_free(room->affiliations);
-    free(room->cfg.title);
-    free(room->cfg.description);
-    free(room->cfg.password);
+    room_config_clear(&room->cfg);
     free(room->subject);
     free(room->subject_nick);
     free(room->name);
@@ -79,6 +77,7 @@ void room_free(room_t *room)
 
 affiliation_t room_affiliation(const room_t *room, const char *bare_jid)
 {
+    if (service_is_admin(room->svc, bare_jid)) return AFF_OWNER;
     intptr_t v = (intptr_t)hash_get(room->affiliations, bare_jid);
     return v ? (affiliation_t)(v - 2) : AFF_NONE;
 }
@@ -256,4 +255,33 @@ void room_set_subject(room_t *room, const char *subject, const char *nick)
     free(room->subject_nick);
     room->subject = (subject && *subject) ? strdup(subject) : NULL;
     room->subject_nick = room->subject ? dup_or_null(nick) : NULL;
+}
+
+int room_config_copy(room_config_t *dst, const room_config_t *src)
+{
+    *dst = *src;
+    char **strs[] = {&dst->title, &dst->description, &dst->lang, &dst->contacts,
+                     &dst->password};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        if (*strs[i] && !(*strs[i] = strdup(*strs[i]))) rc = -1;
+    }
+    if (rc) room_config_clear(dst);
+    return rc;
+}
+
+void room_config_clear(room_config_t *cfg)
+{
+    free(cfg->title);
+    free(cfg->description);
+    free(cfg->lang);
+    free(cfg->contacts);
+    free(cfg->password);
+    cfg->title = cfg->description = cfg->lang = cfg->contacts = cfg->password = NULL;
+}
+
+const char *room_password(const room_t *room)
+{
+    const char *p = room->cfg.password;
+    return (room->cfg.password_protected && p && *p) ? p : NULL;
 }

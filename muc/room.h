@@ -12,6 +12,7 @@
 #include "muc/perm.h"
 
 typedef struct service service_t;
+typedef struct room room_t;
 
 typedef struct session {
     struct session *next;
@@ -32,21 +33,36 @@ typedef struct history_entry {
     time_t stamp;
 } history_entry_t;
 
+/* Who may send private messages (muc#roomconfig_allowpm). */
+typedef enum { PM_ANYONE, PM_PARTICIPANTS, PM_MODERATORS, PM_NONE } pm_policy_t;
+
+/* A room's configuration. Each field belongs to one feature file
+ * (muc/feat_*.c) that renders it in the owner form and parses it back. */
 typedef struct room_config {
-    char *title;
-    char *description;
+    char *title;       /* muc#roomconfig_roomname */
+    char *description; /* muc#roomconfig_roomdesc */
+    char *lang;        /* muc#roomconfig_lang */
+    char *contacts;    /* muc#roomconfig_contactjid, space separated */
     bool persistent;
     bool public_list;
     bool members_only;
     bool moderated;
     bool whois_anyone; /* non-anonymous: everyone sees real JIDs */
     bool change_subject;
-    bool allow_pm;
     bool allow_invites;
-    char *password; /* NULL: no password */
-    int max_users;  /* 0: unlimited */
+    pm_policy_t allow_pm;
+    bool password_protected;
+    char *password;
+    int max_users; /* 0: the service's cap */
     int history_length;
 } room_config_t;
+
+/* Deep copy of src into dst (which is overwritten); 0 or -1 (memory). */
+int room_config_copy(room_config_t *dst, const room_config_t *src);
+/* Frees the strings of cfg. */
+void room_config_clear(room_config_t *cfg);
+/* The password a joiner must give, or NULL. */
+const char *room_password(const room_t *room);
 
 typedef struct room {
     service_t *svc;

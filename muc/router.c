@@ -2,6 +2,7 @@
  * occupant) and stanza kind. Every IQ get/set gets exactly one reply. */
 #include "muc/router.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "component/log.h"
@@ -29,7 +30,10 @@ static const iq_route_t iq_routes[] = {
     {TARGET_SERVICE, "get", NS_VERSION, "query", service_version},
     {TARGET_ROOM, "get", NS_DISCO_INFO, "query", disco_room_info},
     {TARGET_ROOM, "get", NS_DISCO_ITEMS, "query", disco_room_items},
+    {TARGET_ROOM, "get", NS_MUC_OWNER, "query", owner_get},
     {TARGET_ROOM, "set", NS_MUC_OWNER, "query", owner_set},
+    {TARGET_ROOM, "get", NS_MUC_ADMIN, "query", admin_get},
+    {TARGET_ROOM, "set", NS_MUC_ADMIN, "query", admin_set},
 };
 
 xmpp_stanza_t *request_iq_result(request_t *req)
@@ -121,6 +125,10 @@ static int envelope_check(request_t *req)
               xmpp_stanza_get_name(req->st), from ? from : "");
         return -1;
     }
+    snprintf(req->from_full, sizeof req->from_full, "%s%s%s%s%s",
+             req->from.local ? req->from.local : "", req->from.local ? "@" : "",
+             req->from.domain, req->from.resource ? "/" : "",
+             req->from.resource ? req->from.resource : "");
     if (jid_parse(to, &req->to) != 0) {
         reply_error(req, ERR_JID_MALFORMED, "malformed 'to' address");
         return -1;

@@ -17,7 +17,8 @@ typedef struct request {
     out_sink_t *out;
     jid_t from;
     jid_t to;
-    xmpp_stanza_t *payload; /* IQ get/set: its single child element */
+    char from_full[3 * (JID_PART_MAX + 1)]; /* from, normalized (jid_parse) */
+    xmpp_stanza_t *payload;                 /* IQ get/set: its single child element */
 } request_t;
 
 /* A handler either sends its reply itself and returns MUC_OK, or returns an

@@ -37,6 +37,20 @@ fail:
     return NULL;
 }
 
+static void free_list(char **list)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        free(list[i]);
+    free(list);
+}
+
+bool service_is_admin(const service_t *svc, const char *bare_jid)
+{
+    for (size_t i = 0; svc->admins && svc->admins[i]; i++)
+        if (strcmp(svc->admins[i], bare_jid) == 0) return true;
+    return false;
+}
+
 service_t *service_new(xmpp_ctx_t *ctx, const service_opts_t *opts)
 {
     service_t *svc = calloc(1, sizeof *svc);
@@ -48,15 +62,23 @@ service_t *service_new(xmpp_ctx_t *ctx, const service_opts_t *opts)
     svc->domain = strdup(opts->domain);
     svc->name = strdup(opts->name ? opts->name : "Chatrooms");
     svc->rooms = hash_new();
+    bool oom2;
     svc->creators = split_list(opts->creators, &oom);
+    svc->admins = split_list(opts->admins, &oom2);
+    oom = oom || oom2;
+    svc->max_occupants = opts->max_occupants > 0 ? opts->max_occupants : 1000;
+    svc->max_history_length =
+        opts->max_history_length > 0 ? opts->max_history_length : 100;
     svc->max_nick_length = opts->max_nick_length > 0 ? opts->max_nick_length : 64;
     svc->room_defaults = (room_config_t){
         .public_list = true,
         .change_subject = false,
-        .allow_pm = true,
+        .allow_pm = PM_ANYONE,
         .allow_invites = false,
         .history_length = opts->history_length >= 0 ? opts->history_length : 20,
     };
+    if (svc->room_defaults.history_length > svc->max_history_length)
+        svc->room_defaults.history_length = svc->max_history_length;
     if (!svc->domain || !svc->name || !svc->rooms || oom) {
         service_free(svc);
         return NULL;
@@ -73,9 +95,8 @@ void service_free(service_t *svc)
         hash_free(svc->rooms);
     }
     iq_forward_free_all(svc);
-    for (size_t i = 0; svc->creators && svc->creators[i]; i++)
-        free(svc->creators[i]);
-    free(svc->creators);
+    free_list(svc->creators);
+    free_list(svc->admins);
     free(svc->domain);
     free(svc->name);
     free(svc);

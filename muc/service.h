@@ -16,13 +16,16 @@
 typedef struct store store_t;
 
 typedef struct service_opts {
-    const char *domain;   /* component domain, e.g. chat.example.org (copied) */
-    const char *name;     /* disco identity name (copied) */
-    store_t *store;       /* borrowed; may be NULL (no persistence) */
-    int history_length;   /* default discussion history per room */
-    int max_nick_length;  /* in characters */
-    const char *creators; /* who may create rooms: domains and bare JIDs,
-                             separated by commas or spaces; NULL/"" = anyone */
+    const char *domain;     /* component domain, e.g. chat.example.org (copied) */
+    const char *name;       /* disco identity name (copied) */
+    store_t *store;         /* borrowed; may be NULL (no persistence) */
+    int history_length;     /* default discussion history per room */
+    int max_nick_length;    /* in characters */
+    const char *creators;   /* who may create rooms: domains and bare JIDs,
+                               separated by commas or spaces; NULL/"" = anyone */
+    const char *admins;     /* service admins (bare JIDs): owners of every room */
+    int max_occupants;      /* cap of any room's occupants (0: 1000) */
+    int max_history_length; /* cap of any room's history (0: 100) */
 } service_opts_t;
 
 typedef struct service {
@@ -32,6 +35,9 @@ typedef struct service {
     store_t *store;
     int max_nick_length;
     char **creators; /* NULL-terminated list, or NULL for anyone */
+    char **admins;   /* NULL-terminated list, or NULL */
+    int max_occupants;
+    int max_history_length;
     room_config_t room_defaults;
     hash_t *rooms;       /* name -> room_t (owned) */
     time_t (*now)(void); /* the clock; tests replace it */
@@ -59,6 +65,9 @@ time_t time_now(void);
 room_t *service_room(service_t *svc, const char *name);
 room_t *service_room_create(service_t *svc, const char *name);
 void service_room_destroy(service_t *svc, room_t *room);
+
+/* Whether bare_jid is a service admin (owner rights in every room). */
+bool service_is_admin(const service_t *svc, const char *bare_jid);
 
 /* Whether the (bare) sender may create rooms. */
 bool service_may_create(const service_t *svc, const jid_t *from);
