@@ -40,6 +40,7 @@ static const key_spec_t keys[] = {
     {"muc", "admins", K_LIST, OFF(admins), false, NULL, 0, 0},
     {"muc", "max_occupants", K_INT, OFF(max_occupants), false, "1000", 1, 1000000},
     {"muc", "max_history_length", K_INT, OFF(max_history_length), false, "100", 0, 1000},
+    {"muc", "max_disco_items", K_INT, OFF(max_disco_items), false, "100", 1, 10000},
     {"log", "level", K_LEVEL, OFF(log_level), false, "info", 0, 0},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -24,6 +24,7 @@ typedef struct config {
     char *admins;           /* service admins: owners of every room */
     int max_occupants;      /* cap of occupants per room */
     int max_history_length; /* cap of a room's history_length */
+    int max_disco_items;    /* most rooms in one disco#items reply */
     /* [log] */
     log_level_t log_level;
 } config_t;

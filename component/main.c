@@ -7,6 +7,7 @@
 #include "component/config.h"
 #include "component/link.h"
 #include "component/log.h"
+#include "muc/persist.h"
 #include "muc/service.h"
 #include "storage/storage.h"
 
@@ -54,7 +55,7 @@ static int serve(const config_t *cfg)
 {
     char err[512];
     store_t *store = NULL;
-    if (store_open(cfg->storage_path, (size_t)cfg->map_size_mb << 20, &store, err,
+    if (store_open(cfg->storage_path, (size_t)cfg->map_size_mb << 20, false, &store, err,
                    sizeof err) != STORE_OK) {
         LOG_E("storage", "%s", err);
         return EXIT_STORAGE;
@@ -70,13 +71,15 @@ static int serve(const config_t *cfg)
                            .creators = cfg->creators,
                            .admins = cfg->admins,
                            .max_occupants = cfg->max_occupants,
-                           .max_history_length = cfg->max_history_length};
+                           .max_history_length = cfg->max_history_length,
+                           .max_disco_items = cfg->max_disco_items};
     service_t *svc = ctx ? service_new(ctx, &opts) : NULL;
     int code = EXIT_USAGE;
     if (svc) {
         LOG_I("mucd", "mucd %s serving %s (store %s)", MUCD_VERSION, cfg->domain,
               cfg->storage_path);
         code = link_run(cfg, svc, ctx, &stop_requested);
+        persist_save_all_history(svc);
         LOG_I("mucd", "stopped (exit code %d)", code);
     } else {
         LOG_E("mucd", "out of memory at start-up");

@@ -10,6 +10,7 @@
 #include "muc/handlers.h"
 #include "muc/muc.h"
 #include "muc/ns.h"
+#include "muc/persist.h"
 #include "muc/service.h"
 #include "muc/stanza.h"
 
@@ -166,6 +167,21 @@ static muc_err_t parse_items(request_t *req, room_t *room, const actor_t *a, cha
     return MUC_OK;
 }
 
+/* Stores the affiliation changes of a set before any is applied. */
+static muc_err_t persist_changes(room_t *room, const change_t *cs, size_t n)
+{
+    store_aff_t *pc = calloc(n ? n : 1, sizeof *pc);
+    if (!pc) return ERR_RESOURCE_CONSTRAINT;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!cs[i].is_role)
+            pc[k++] = (store_aff_t){(char *)cs[i].bare, cs[i].aff, cs[i].reason, NULL};
+    persist_state_t ps = {.changes = pc, .nchanges = k};
+    muc_err_t err = k ? persist_room(room, &ps) : MUC_OK;
+    free(pc);
+    return err;
+}
+
 muc_err_t admin_set(request_t *req)
 {
     room_t *room = service_room(req->svc, req->to.local);
@@ -176,6 +192,7 @@ muc_err_t admin_set(request_t *req)
     size_t n = 0;
     const char *why = NULL;
     muc_err_t err = parse_items(req, room, &a, cs, &n, &why);
+    if (!err) err = persist_changes(room, cs, n);
     if (err) {
         out_send(req->out, muc_err_reply(req->ctx, req->st, err, why));
         free_changes(req, cs, n);

@@ -6,6 +6,7 @@
 #include "muc/handlers.h"
 #include "muc/muc.h"
 #include "muc/ns.h"
+#include "muc/persist.h"
 #include "muc/service.h"
 #include "muc/stanza.h"
 
@@ -52,8 +53,13 @@ static muc_err_t send_invite(request_t *req, room_t *room, occupant_t *occ,
         return ERR_JID_MALFORMED;
     muc_bare_jid(&to, bare);
     affiliation_t aff = room_affiliation(room, bare);
-    if (room->cfg.members_only && aff == AFF_NONE)
+    if (room->cfg.members_only && aff == AFF_NONE) {
+        store_aff_t change = {bare, AFF_MEMBER, NULL, NULL};
+        persist_state_t ps = {.changes = &change, .nchanges = 1};
+        muc_err_t err = persist_room(room, &ps);
+        if (err) return err;
         muc_apply_affiliation(room, bare, AFF_MEMBER, NULL, occ->nick, req->out);
+    }
     xmpp_stanza_t *x, *m = notice(req, room, xmpp_stanza_get_attribute(inv, "to"),
                                   "invite", inviter_address(room, occ, from), inv, &x);
     if (!m) return ERR_RESOURCE_CONSTRAINT;

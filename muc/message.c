@@ -5,6 +5,7 @@
 #include "muc/handlers.h"
 #include "muc/muc.h"
 #include "muc/ns.h"
+#include "muc/persist.h"
 #include "muc/service.h"
 #include "muc/stanza.h"
 
@@ -38,8 +39,12 @@ static muc_err_t change_subject(request_t *req, room_t *room, occupant_t *occ,
 {
     if (!muc_may_change_subject(room, occ)) return ERR_FORBIDDEN;
     char *text = xmpp_stanza_get_text(subject);
-    room_set_subject(room, text, occ->nick);
+    persist_state_t ps = {
+        .subject = text, .subject_nick = occ->nick, .set_subject = true};
+    muc_err_t err = persist_room(room, &ps);
+    if (!err) room_set_subject(room, text, occ->nick);
     if (text) xmpp_free(req->ctx, text);
+    if (err) return err;
     xmpp_stanza_t *m = relay_copy(room, occ, req->st);
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
     muc_broadcast(room, m, req->out);

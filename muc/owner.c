@@ -10,6 +10,7 @@
 #include "muc/handlers.h"
 #include "muc/muc.h"
 #include "muc/ns.h"
+#include "muc/persist.h"
 #include "muc/service.h"
 #include "muc/stanza.h"
 
@@ -208,27 +209,38 @@ static muc_err_t parse_form(const room_t *room, xmpp_stanza_t *x, config_draft_t
     return MUC_OK;
 }
 
-/* Makes exactly `list` have affiliation aff (others of aff become none). */
-static void apply_list(room_t *room, char **list, affiliation_t aff, out_sink_t *out)
+/* The affiliation changes that make exactly `list` have affiliation aff
+ * (others of aff become none), appended to *out (grown as needed). */
+static int list_changes(room_t *room, char **list, affiliation_t aff, store_aff_t **out,
+                        size_t *n)
 {
-    if (!list) return;
-    char **drop = calloc(hash_count(room->affiliations) + 1, sizeof *drop);
-    size_t n = 0;
-    for (hash_iter_t it = hash_iter(room->affiliations); drop && hash_next(&it);) {
+    if (!list) return 0;
+    size_t cap = *n + hash_count(room->affiliations) + 64;
+    for (size_t i = 0; list[i]; i++)
+        cap++;
+    store_aff_t *grown = realloc(*out, cap * sizeof *grown);
+    if (!grown) return -1;
+    *out = grown;
+    for (hash_iter_t it = hash_iter(room->affiliations); hash_next(&it);) {
         if (room_affiliation(room, it.key) != aff) continue;
         bool kept = false;
         for (size_t i = 0; list[i]; i++)
             kept = kept || strcmp(list[i], it.key) == 0;
-        if (!kept) drop[n++] = strdup(it.key);
+        if (!kept) (*out)[(*n)++] = (store_aff_t){strdup(it.key), AFF_NONE, NULL, NULL};
     }
-    for (size_t i = 0; i < n; i++) {
-        if (drop[i]) muc_apply_affiliation(room, drop[i], AFF_NONE, NULL, NULL, out);
-        free(drop[i]);
-    }
-    free(drop);
     for (size_t i = 0; list[i]; i++)
         if (room_affiliation(room, list[i]) != aff)
-            muc_apply_affiliation(room, list[i], aff, NULL, NULL, out);
+            (*out)[(*n)++] = (store_aff_t){strdup(list[i]), aff, NULL, NULL};
+    for (size_t i = 0; i < *n; i++)
+        if (!(*out)[i].jid) return -1;
+    return 0;
+}
+
+static void changes_free(store_aff_t *changes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(changes[i].jid);
+    free(changes);
 }
 
 /* Tells the occupants the configuration changed (104 and others). */
@@ -248,25 +260,44 @@ static void announce(room_t *room, const int *codes, out_sink_t *out)
     xmpp_stanza_release(m);
 }
 
+static void draft_free(config_draft_t *d)
+{
+    room_config_clear(&d->cfg);
+    feature_free_jid_list(d->owners);
+    feature_free_jid_list(d->admins);
+}
+
+/* Parses the form, stores the result, then applies it: nothing changes
+ * unless every field is valid and the store took it. */
 static muc_err_t submit(request_t *req, room_t *room, xmpp_stanza_t *x)
 {
     config_draft_t d = {0};
     const char *why = NULL;
+    store_aff_t *changes = NULL;
+    size_t n = 0;
     if (room_config_copy(&d.cfg, &room->cfg) != 0) return ERR_RESOURCE_CONSTRAINT;
     muc_err_t err = parse_form(room, x, &d, &why);
+    if (!err && (list_changes(room, d.admins, AFF_ADMIN, &changes, &n) != 0 ||
+                 list_changes(room, d.owners, AFF_OWNER, &changes, &n) != 0))
+        err = ERR_RESOURCE_CONSTRAINT;
+    if (!err) {
+        persist_state_t ps = {.cfg = &d.cfg, .changes = changes, .nchanges = n};
+        err = persist_room(room, &ps);
+    }
     if (err) {
-        room_config_clear(&d.cfg);
-        feature_free_jid_list(d.owners);
-        feature_free_jid_list(d.admins);
+        changes_free(changes, n);
+        draft_free(&d);
         out_send(req->out, muc_err_reply(req->ctx, req->st, err, why));
         return MUC_OK;
     }
     room_config_t old = room->cfg;
     room->cfg = d.cfg;
-    apply_list(room, d.admins, AFF_ADMIN, req->out);
-    apply_list(room, d.owners, AFF_OWNER, req->out);
-    feature_free_jid_list(d.owners);
-    feature_free_jid_list(d.admins);
+    d.cfg = (room_config_t){0};
+    for (size_t i = 0; i < n; i++)
+        muc_apply_affiliation(room, changes[i].jid, (affiliation_t)changes[i].affiliation,
+                              NULL, NULL, req->out);
+    changes_free(changes, n);
+    draft_free(&d);
     int codes[8] = {STATUS_CONFIG_CHANGED, 0};
     for (const room_feature_t *const *ft = room_features; *ft; ft++)
         if ((*ft)->changed) (*ft)->changed(room, &old, codes, req->out);
@@ -303,6 +334,11 @@ static muc_err_t destroy(request_t *req, room_t *room, xmpp_stanza_t *d)
         return ERR_JID_MALFORMED;
     }
     if (alt) xmpp_stanza_set_attribute(notice, "jid", alt);
+    muc_err_t err = persist_delete(room);
+    if (err) {
+        xmpp_stanza_release(notice);
+        return err;
+    }
     xmpp_stanza_t *reason = xmpp_stanza_get_child_by_name(d, "reason");
     if (reason) {
         xmpp_stanza_t *copy = xmpp_stanza_copy(reason);

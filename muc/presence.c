@@ -9,6 +9,7 @@
 #include "muc/handlers.h"
 #include "muc/muc.h"
 #include "muc/ns.h"
+#include "muc/persist.h"
 #include "muc/service.h"
 #include "muc/stanza.h"
 
@@ -140,7 +141,12 @@ static void send_occupants_to(room_t *room, occupant_t *joiner, const char *to,
 
 bool muc_room_drop_if_empty(room_t *room)
 {
-    if (room->first || room->cfg.persistent) return false;
+    if (room->first) return false;
+    if (room->cfg.persistent) {
+        if (!room->svc->store) return false; /* nowhere else to keep it */
+        persist_unload(room);
+        return true;
+    }
     LOG_D("muc", "room %s is empty: destroyed", room->jid);
     service_room_destroy(room->svc, room);
     return true;

@@ -225,6 +225,7 @@ void room_history_add(room_t *room, xmpp_stanza_t *msg, time_t stamp)
     e->msg = xmpp_stanza_clone(msg);
     e->stamp = stamp;
     room->history_head = (room->history_head + 1) % room->history_cap;
+    room->history_dirty = true;
     if (room->history_count < room->history_cap) room->history_count++;
 }
 

@@ -78,6 +78,7 @@ typedef struct room {
     hash_t *affiliations;     /* bare JID -> (intptr_t)affiliation + 2 */
     history_entry_t *history; /* ring of cfg.history_length entries */
     size_t history_cap, history_head, history_count;
+    bool history_dirty; /* history changed since it was last stored */
 } room_t;
 
 /* Creates an empty room named `name` (localpart) on svc; NULL when out of

@@ -7,6 +7,7 @@
 
 #include "component/log.h"
 #include "muc/handlers.h"
+#include "muc/muc.h"
 #include "muc/ns.h"
 #include "muc/stanza.h"
 
@@ -156,4 +157,7 @@ void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out)
     }
     muc_err_t err = dispatch[target_of(&req.to)][kind](&req);
     if (err != MUC_OK) reply_error(&req, err, NULL);
+    /* a room loaded for this stanza and left empty goes back to the store */
+    room_t *room = req.to.local ? service_room_loaded(svc, req.to.local) : NULL;
+    if (room && room->cfg.persistent) muc_room_drop_if_empty(room);
 }

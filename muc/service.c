@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "muc/handlers.h"
+#include "muc/persist.h"
 #include "muc/ns.h"
 #include "muc/stanza.h"
 
@@ -69,6 +70,7 @@ service_t *service_new(xmpp_ctx_t *ctx, const service_opts_t *opts)
     svc->max_occupants = opts->max_occupants > 0 ? opts->max_occupants : 1000;
     svc->max_history_length =
         opts->max_history_length > 0 ? opts->max_history_length : 100;
+    svc->max_disco_items = opts->max_disco_items > 0 ? opts->max_disco_items : 100;
     svc->max_nick_length = opts->max_nick_length > 0 ? opts->max_nick_length : 64;
     svc->room_defaults = (room_config_t){
         .public_list = true,
@@ -108,6 +110,12 @@ time_t time_now(void)
 }
 
 room_t *service_room(service_t *svc, const char *name)
+{
+    room_t *room = hash_get(svc->rooms, name);
+    return room ? room : persist_load(svc, name); /* lazily, from the store */
+}
+
+room_t *service_room_loaded(service_t *svc, const char *name)
 {
     return hash_get(svc->rooms, name);
 }

@@ -26,6 +26,7 @@ typedef struct service_opts {
     const char *admins;     /* service admins (bare JIDs): owners of every room */
     int max_occupants;      /* cap of any room's occupants (0: 1000) */
     int max_history_length; /* cap of any room's history (0: 100) */
+    int max_disco_items;    /* cap of a disco#items page (0: 100) */
 } service_opts_t;
 
 typedef struct service {
@@ -38,6 +39,7 @@ typedef struct service {
     char **admins;   /* NULL-terminated list, or NULL */
     int max_occupants;
     int max_history_length;
+    int max_disco_items;
     room_config_t room_defaults;
     hash_t *rooms;       /* name -> room_t (owned) */
     time_t (*now)(void); /* the clock; tests replace it */
@@ -62,7 +64,11 @@ void iq_forward_free_all(service_t *svc);
 time_t time_now(void);
 
 /* The room registry. Rooms are owned by the service. */
+/* The room named `name`, loading it from the store if it is persistent
+ * and not in memory; NULL when it exists nowhere. */
 room_t *service_room(service_t *svc, const char *name);
+/* Only a room already in memory (no store access). */
+room_t *service_room_loaded(service_t *svc, const char *name);
 room_t *service_room_create(service_t *svc, const char *name);
 void service_room_destroy(service_t *svc, room_t *room);
 

@@ -5,6 +5,7 @@
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -14,7 +15,9 @@
 
 struct store {
     MDB_env *env;
-    MDB_dbi meta;
+    MDB_dbi meta, rooms, affs, public_idx, history;
+    bool read_only;
+    char error[256];
 };
 
 /* mkdir -p: creates dir and missing parents (mode 0750). */
@@ -39,7 +42,7 @@ static store_rc_t check_schema(store_t *st, MDB_txn *txn, const char *dir, char 
     MDB_val key = {strlen(META_SCHEMA_KEY), META_SCHEMA_KEY}, val;
     char v[16];
     int rc = mdb_get(txn, st->meta, &key, &val);
-    if (rc == MDB_NOTFOUND) {
+    if (rc == MDB_NOTFOUND && !st->read_only) {
         int n = snprintf(v, sizeof v, "%d", STORE_SCHEMA_VERSION);
         val.mv_size = (size_t)n;
         val.mv_data = v;
@@ -67,8 +70,13 @@ static store_rc_t check_schema(store_t *st, MDB_txn *txn, const char *dir, char 
 static store_rc_t open_dbs(store_t *st, const char *dir, char *err, size_t errlen)
 {
     MDB_txn *txn = NULL;
-    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-    if (rc == 0) rc = mdb_dbi_open(txn, META_DB, MDB_CREATE, &st->meta);
+    unsigned create = st->read_only ? 0 : MDB_CREATE;
+    int rc = mdb_txn_begin(st->env, NULL, st->read_only ? MDB_RDONLY : 0, &txn);
+    if (rc == 0) rc = mdb_dbi_open(txn, META_DB, create, &st->meta);
+    if (rc == 0) rc = mdb_dbi_open(txn, "rooms", create, &st->rooms);
+    if (rc == 0) rc = mdb_dbi_open(txn, "affiliations", create, &st->affs);
+    if (rc == 0) rc = mdb_dbi_open(txn, "public", create, &st->public_idx);
+    if (rc == 0) rc = mdb_dbi_open(txn, "history", create, &st->history);
     if (rc != 0) {
         if (txn) mdb_txn_abort(txn);
         snprintf(err, errlen, "%s: cannot open databases: %s", dir, mdb_strerror(rc));
@@ -87,11 +95,11 @@ static store_rc_t open_dbs(store_t *st, const char *dir, char *err, size_t errle
     return STORE_OK;
 }
 
-store_rc_t store_open(const char *dir, size_t map_size, store_t **out, char *err,
-                      size_t errlen)
+store_rc_t store_open(const char *dir, size_t map_size, bool read_only, store_t **out,
+                      char *err, size_t errlen)
 {
     *out = NULL;
-    int rc = make_dirs(dir);
+    int rc = read_only ? 0 : make_dirs(dir);
     if (rc != 0) {
         snprintf(err, errlen, "%s: cannot create directory: %s", dir, strerror(rc));
         return STORE_ERR_IO;
@@ -102,10 +110,12 @@ store_rc_t store_open(const char *dir, size_t map_size, store_t **out, char *err
         return STORE_ERR_IO;
     }
     store_rc_t src = STORE_ERR_IO;
+    st->read_only = read_only;
     rc = mdb_env_create(&st->env);
     if (rc == 0) rc = mdb_env_set_maxdbs(st->env, STORE_MAX_DBS);
     if (rc == 0) rc = mdb_env_set_mapsize(st->env, map_size);
-    if (rc == 0) rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0640);
+    if (rc == 0)
+        rc = mdb_env_open(st->env, dir, MDB_NOTLS | (read_only ? MDB_RDONLY : 0), 0640);
     if (rc != 0)
         snprintf(err, errlen, "%s: cannot open LMDB environment: %s", dir,
                  mdb_strerror(rc));
@@ -124,4 +134,378 @@ void store_close(store_t *st)
     if (!st) return;
     if (st->env) mdb_env_close(st->env);
     free(st);
+}
+
+/* ---- records -------------------------------------------------------- */
+
+const char *store_last_error(const store_t *st)
+{
+    return st->error;
+}
+
+static store_rc_t fail(store_t *st, const char *what, int rc)
+{
+    snprintf(st->error, sizeof st->error, "%s: %s", what, mdb_strerror(rc));
+    return rc == MDB_MAP_FULL ? STORE_ERR_FULL : STORE_ERR_IO;
+}
+
+static MDB_val val_of(const char *s)
+{
+    return (MDB_val){strlen(s), (void *)s};
+}
+
+/* "room\0jid": the affiliation key; the room's entries share the prefix
+ * "room\0", so one cursor range holds them all. */
+static int aff_key(const char *room, const char *jid, char *buf, size_t cap, MDB_val *key)
+{
+    size_t rl = strlen(room), jl = jid ? strlen(jid) : 0;
+    if (rl + 1 + jl > cap) return -1;
+    memcpy(buf, room, rl);
+    buf[rl] = '\0';
+    if (jl) memcpy(buf + rl + 1, jid, jl);
+    *key = (MDB_val){rl + 1 + jl, buf};
+    return 0;
+}
+
+static int put_room(store_t *st, MDB_txn *txn, const store_room_t *room)
+{
+    size_t len;
+    void *rec = codec_room_encode(room, &len);
+    if (!rec) return ENOMEM;
+    MDB_val k = val_of(room->name), v = {len, rec};
+    int rc = mdb_put(txn, st->rooms, &k, &v, 0);
+    free(rec);
+    if (rc) return rc;
+    if (room->public_list) {
+        const char *title = room->title ? room->title : "";
+        MDB_val t = val_of(title);
+        return mdb_put(txn, st->public_idx, &k, &t, 0);
+    }
+    rc = mdb_del(txn, st->public_idx, &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int put_aff(store_t *st, MDB_txn *txn, const char *room, const store_aff_t *a)
+{
+    char buf[4096];
+    MDB_val k;
+    if (aff_key(room, a->jid, buf, sizeof buf, &k) != 0) return EINVAL;
+    if (a->affiliation == 0) {
+        int rc = mdb_del(txn, st->affs, &k, NULL);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    size_t len;
+    void *rec = codec_aff_encode(a, &len);
+    if (!rec) return ENOMEM;
+    MDB_val v = {len, rec};
+    int rc = mdb_put(txn, st->affs, &k, &v, 0);
+    free(rec);
+    return rc;
+}
+
+store_rc_t store_room_save(store_t *st, const store_room_t *room,
+                           const store_aff_t *changes, size_t nchanges)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc) return fail(st, "begin", rc);
+    rc = put_room(st, txn, room);
+    for (size_t i = 0; rc == 0 && i < nchanges; i++)
+        rc = put_aff(st, txn, room->name, &changes[i]);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return fail(st, "save room", rc);
+    }
+    rc = mdb_txn_commit(txn);
+    return rc ? fail(st, "commit", rc) : STORE_OK;
+}
+
+/* Collects every "room\0*" affiliation with a cursor range. */
+static int load_affs(store_t *st, MDB_txn *txn, const char *room, store_aff_t **out,
+                     size_t *n)
+{
+    char buf[4096];
+    MDB_val k, v;
+    MDB_cursor *c;
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    if (aff_key(room, NULL, buf, sizeof buf, &k) != 0) return EINVAL;
+    size_t plen = k.mv_size;
+    int rc = mdb_cursor_open(txn, st->affs, &c);
+    if (rc) return rc;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < plen || memcmp(k.mv_data, buf, plen) != 0) break;
+        if (*n == cap) {
+            store_aff_t *grown = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof **out);
+            if (!grown) {
+                rc = ENOMEM;
+                break;
+            }
+            *out = grown;
+        }
+        store_aff_t *a = &(*out)[*n];
+        if (codec_aff_decode(v.mv_data, v.mv_size, a) != 0)
+            continue; /* skip, logged by caller */
+        a->jid = strndup((const char *)k.mv_data + plen, k.mv_size - plen);
+        (*n)++;
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+store_rc_t store_room_load(store_t *st, const char *name, store_room_t *room,
+                           store_aff_t **affs, size_t *naffs)
+{
+    MDB_txn *txn;
+    *affs = NULL;
+    *naffs = 0;
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc) return fail(st, "begin", rc);
+    MDB_val k = val_of(name), v;
+    rc = mdb_get(txn, st->rooms, &k, &v);
+    store_rc_t out = STORE_OK;
+    if (rc == MDB_NOTFOUND) {
+        out = STORE_ERR_NOTFOUND;
+    } else if (rc) {
+        out = fail(st, "load room", rc);
+    } else if (codec_room_decode(v.mv_data, v.mv_size, room) != 0) {
+        snprintf(st->error, sizeof st->error, "room %s: record does not decode", name);
+        out = STORE_ERR_CORRUPT;
+    } else if ((rc = load_affs(st, txn, name, affs, naffs)) != 0) {
+        store_room_clear(room);
+        store_affs_free(*affs, *naffs);
+        *affs = NULL;
+        *naffs = 0;
+        out = fail(st, "load affiliations", rc);
+    }
+    mdb_txn_abort(txn);
+    return out;
+}
+
+bool store_room_exists(store_t *st, const char *name)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) return false;
+    MDB_val k = val_of(name), v;
+    bool found = mdb_get(txn, st->rooms, &k, &v) == 0;
+    mdb_txn_abort(txn);
+    return found;
+}
+
+static int del_affs(store_t *st, MDB_txn *txn, const char *room)
+{
+    char buf[4096];
+    MDB_val k, v;
+    MDB_cursor *c;
+    if (aff_key(room, NULL, buf, sizeof buf, &k) != 0) return EINVAL;
+    size_t plen = k.mv_size;
+    int rc = mdb_cursor_open(txn, st->affs, &c);
+    if (rc) return rc;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) {
+        if (k.mv_size < plen || memcmp(k.mv_data, buf, plen) != 0) break;
+        if ((rc = mdb_cursor_del(c, 0)) != 0) break;
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND || rc == EINVAL ? 0 : rc;
+}
+
+store_rc_t store_room_delete(store_t *st, const char *name)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc) return fail(st, "begin", rc);
+    MDB_val k = val_of(name);
+    MDB_dbi dbis[] = {st->rooms, st->public_idx, st->history};
+    for (size_t i = 0; rc == 0 && i < 3; i++) {
+        rc = mdb_del(txn, dbis[i], &k, NULL);
+        if (rc == MDB_NOTFOUND) rc = 0;
+    }
+    if (rc == 0) rc = del_affs(st, txn, name);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return fail(st, "delete room", rc);
+    }
+    rc = mdb_txn_commit(txn);
+    return rc ? fail(st, "commit", rc) : STORE_OK;
+}
+
+store_rc_t store_history_save(store_t *st, const char *name, const void *data, size_t len)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc) return fail(st, "begin", rc);
+    MDB_val k = val_of(name), v = {len, (void *)data};
+    rc = (data && len) ? mdb_put(txn, st->history, &k, &v, 0)
+                       : mdb_del(txn, st->history, &k, NULL);
+    if (rc && rc != MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return fail(st, "save history", rc);
+    }
+    rc = mdb_txn_commit(txn);
+    return rc ? fail(st, "commit", rc) : STORE_OK;
+}
+
+store_rc_t store_history_load(store_t *st, const char *name, void **data, size_t *len)
+{
+    MDB_txn *txn;
+    *data = NULL;
+    *len = 0;
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc) return fail(st, "begin", rc);
+    MDB_val k = val_of(name), v;
+    rc = mdb_get(txn, st->history, &k, &v);
+    store_rc_t out = STORE_OK;
+    if (rc == 0 && (*data = malloc(v.mv_size ? v.mv_size : 1)) != NULL) {
+        memcpy(*data, v.mv_data, v.mv_size);
+        *len = v.mv_size;
+    } else if (rc == MDB_NOTFOUND) {
+        out = STORE_ERR_NOTFOUND;
+    } else {
+        out = fail(st, "load history", rc ? rc : ENOMEM);
+    }
+    mdb_txn_abort(txn);
+    return out;
+}
+
+/* ---- the public index ---------------------------------------------- */
+
+static int listed_copy(const MDB_val *k, const MDB_val *v, store_listed_t *out)
+{
+    out->name = strndup(k->mv_data, k->mv_size);
+    out->title = v->mv_size ? strndup(v->mv_data, v->mv_size) : NULL;
+    return out->name ? 0 : ENOMEM;
+}
+
+/* Positions c at the first entry to return going forward. */
+static int seek_forward(MDB_cursor *c, const char *after, MDB_val *k, MDB_val *v)
+{
+    if (!after) return mdb_cursor_get(c, k, v, MDB_FIRST);
+    *k = val_of(after);
+    int rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+    if (rc == 0 && k->mv_size == strlen(after) &&
+        memcmp(k->mv_data, after, k->mv_size) == 0)
+        rc = mdb_cursor_get(c, k, v, MDB_NEXT);
+    return rc;
+}
+
+/* Positions c at the last entry strictly before `before` ("" or NULL: the
+ * very last entry). */
+static int seek_backward(MDB_cursor *c, const char *before, MDB_val *k, MDB_val *v)
+{
+    if (!before || !*before) return mdb_cursor_get(c, k, v, MDB_LAST);
+    *k = val_of(before);
+    int rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND) return mdb_cursor_get(c, k, v, MDB_LAST);
+    if (rc) return rc;
+    return mdb_cursor_get(c, k, v, MDB_PREV);
+}
+
+static int page_backward(MDB_cursor *c, const char *before, size_t max,
+                         store_listed_t *out, size_t *n)
+{
+    MDB_val k, v;
+    int rc = seek_backward(c, before, &k, &v);
+    for (; rc == 0 && *n < max; rc = mdb_cursor_get(c, &k, &v, MDB_PREV))
+        if ((rc = listed_copy(&k, &v, &out[(*n)++])) != 0) break;
+    for (size_t i = 0; i < *n / 2; i++) { /* back into name order */
+        store_listed_t t = out[i];
+        out[i] = out[*n - 1 - i];
+        out[*n - 1 - i] = t;
+    }
+    return rc;
+}
+
+store_rc_t store_public_page(store_t *st, const char *after, const char *before,
+                             size_t skip, size_t max, store_listed_t *out, size_t *n)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    *n = 0;
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc) return fail(st, "begin", rc);
+    rc = mdb_cursor_open(txn, st->public_idx, &c);
+    bool opened = rc == 0;
+    if (rc == 0 && before) {
+        rc = page_backward(c, before, max, out, n);
+    } else if (rc == 0) {
+        rc = seek_forward(c, after, &k, &v);
+        for (; rc == 0 && skip > 0; skip--)
+            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        for (; rc == 0 && *n < max; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+            if ((rc = listed_copy(&k, &v, &out[(*n)++])) != 0) break;
+    }
+    if (opened) mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    if (rc && rc != MDB_NOTFOUND) {
+        store_listed_free(out, *n);
+        *n = 0;
+        return fail(st, "page", rc);
+    }
+    return STORE_OK;
+}
+
+store_rc_t store_public_count(store_t *st, size_t *count)
+{
+    MDB_txn *txn;
+    MDB_stat s;
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc) return fail(st, "begin", rc);
+    rc = mdb_stat(txn, st->public_idx, &s);
+    mdb_txn_abort(txn);
+    if (rc) return fail(st, "stat", rc);
+    *count = s.ms_entries;
+    return STORE_OK;
+}
+
+bool store_public_has(store_t *st, const char *name)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) return false;
+    MDB_val k = val_of(name), v;
+    bool found = mdb_get(txn, st->public_idx, &k, &v) == 0;
+    mdb_txn_abort(txn);
+    return found;
+}
+
+store_rc_t store_room_iterate(store_t *st, const char *after, size_t max,
+                              store_room_fn fn, void *ud)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc) return fail(st, "begin", rc);
+    rc = mdb_cursor_open(txn, st->rooms, &c);
+    size_t given = 0;
+    if (rc == 0) {
+        for (rc = seek_forward(c, after, &k, &v); rc == 0 && given < max;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            store_room_t room;
+            if (codec_room_decode(v.mv_data, v.mv_size, &room) != 0) continue;
+            bool more = fn(&room, ud);
+            store_room_clear(&room);
+            given++;
+            if (!more) break;
+        }
+        mdb_cursor_close(c);
+    }
+    mdb_txn_abort(txn);
+    return (rc == 0 || rc == MDB_NOTFOUND) ? STORE_OK : fail(st, "iterate", rc);
+}
+
+store_rc_t store_room_count(store_t *st, size_t *count)
+{
+    MDB_txn *txn;
+    MDB_stat s;
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc) return fail(st, "begin", rc);
+    rc = mdb_stat(txn, st->rooms, &s);
+    mdb_txn_abort(txn);
+    if (rc) return fail(st, "stat", rc);
+    *count = s.ms_entries;
+    return STORE_OK;
 }

@@ -1,9 +1,12 @@
 /* storage.h - the persistent store behind an interface (LMDB inside).
- * Nothing LMDB-specific leaks out of storage/. */
+ * Nothing LMDB-specific leaks out of storage/: records are plain structs,
+ * every string handed out is a copy the caller frees. */
 #ifndef MUCD_STORAGE_H
 #define MUCD_STORAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct store store_t;
 
@@ -12,18 +15,105 @@ typedef struct store store_t;
 
 typedef enum {
     STORE_OK = 0,
-    STORE_ERR_IO = -1,      /* cannot create/open the environment */
-    STORE_ERR_VERSION = -2, /* written by a newer or unknown mucd */
+    STORE_ERR_IO = -1,       /* cannot create/open, or an LMDB failure */
+    STORE_ERR_VERSION = -2,  /* written by a newer or unknown mucd */
+    STORE_ERR_FULL = -3,     /* the map is full (MDB_MAP_FULL) */
+    STORE_ERR_NOTFOUND = -4, /* no such record */
+    STORE_ERR_CORRUPT = -5,  /* a record that does not decode */
 } store_rc_t;
 
+/* A persistent room's configuration and subject (the codec's record). */
+typedef struct store_room {
+    char *name; /* localpart */
+    char *title, *description, *lang, *contacts, *password;
+    char *subject, *subject_nick;
+    bool persistent, public_list, members_only, moderated, whois_anyone;
+    bool change_subject, allow_invites, password_protected;
+    int allow_pm, max_users, history_length;
+} store_room_t;
+
+/* One affiliation: room + bare JID -> affiliation (-1 outcast .. 3 owner;
+ * 0 "none" deletes), with an optional reason and reserved nick. */
+typedef struct store_aff {
+    char *jid;
+    int affiliation;
+    char *reason;
+    char *nick;
+} store_aff_t;
+
+/* A public room in the ordered disco index. */
+typedef struct store_listed {
+    char *name;  /* localpart: the index key */
+    char *title; /* may be NULL */
+} store_listed_t;
+
 /* Opens (creating if needed) the store in directory dir with a map of
- * map_size bytes, and checks the schema version. On success *out is a new
- * store the caller closes with store_close. On failure returns a negative
- * store_rc_t and a message in err. */
-store_rc_t store_open(const char *dir, size_t map_size, store_t **out, char *err,
-                      size_t errlen);
+ * map_size bytes, and checks the schema version. read_only opens it for a
+ * reader beside a running mucd. On success *out is a new store the caller
+ * closes with store_close. On failure returns a negative store_rc_t and a
+ * message in err. */
+store_rc_t store_open(const char *dir, size_t map_size, bool read_only, store_t **out,
+                      char *err, size_t errlen);
 
 /* Closes the environment; safe with NULL. */
 void store_close(store_t *st);
+
+/* The message of the last failure (static storage of the store). */
+const char *store_last_error(const store_t *st);
+
+/* Saves a room in ONE write transaction: its record, its place in the
+ * public index (listed iff public_list), and the affiliation changes
+ * (affiliation 0 deletes the entry). On MDB_MAP_FULL nothing is written
+ * and STORE_ERR_FULL is returned. */
+store_rc_t store_room_save(store_t *st, const store_room_t *room,
+                           const store_aff_t *changes, size_t nchanges);
+
+/* Loads a room and all its affiliations. *room and *affs (an array of
+ * *naffs) are owned by the caller: store_room_clear / store_affs_free. */
+store_rc_t store_room_load(store_t *st, const char *name, store_room_t *room,
+                           store_aff_t **affs, size_t *naffs);
+
+/* Whether a room is stored (a cheap read). */
+bool store_room_exists(store_t *st, const char *name);
+
+/* Deletes a room, its affiliations, history and index entry in one
+ * transaction. */
+store_rc_t store_room_delete(store_t *st, const char *name);
+
+/* Stores / loads a room's discussion history as one opaque blob (the
+ * caller's encoding). A NULL/empty blob deletes it. Loaded data: free(). */
+store_rc_t store_history_save(store_t *st, const char *name, const void *data,
+                              size_t len);
+store_rc_t store_history_load(store_t *st, const char *name, void **data, size_t *len);
+
+/* Pages through the public index in name order. after (exclusive) or
+ * before (exclusive; "" = from the end) may be NULL; skip entries first
+ * (for RSM index). Fills up to max entries into out (caller frees with
+ * store_listed_free) and returns how many in *n. */
+store_rc_t store_public_page(store_t *st, const char *after, const char *before,
+                             size_t skip, size_t max, store_listed_t *out, size_t *n);
+/* Number of entries in the public index, and whether name is in it. */
+store_rc_t store_public_count(store_t *st, size_t *count);
+bool store_public_has(store_t *st, const char *name);
+
+/* Iterates every stored room in name order, from `after` (exclusive, NULL:
+ * the start), calling fn until it returns false or max rooms were given. */
+typedef bool (*store_room_fn)(const store_room_t *room, void *ud);
+store_rc_t store_room_iterate(store_t *st, const char *after, size_t max,
+                              store_room_fn fn, void *ud);
+
+/* Counts stored rooms. */
+store_rc_t store_room_count(store_t *st, size_t *count);
+
+void store_room_clear(store_room_t *room);
+void store_affs_free(store_aff_t *affs, size_t n);
+void store_listed_free(store_listed_t *l, size_t n);
+
+/* The codec (codec.c): versioned binary records. Encode returns a malloc'd
+ * buffer (free()) or NULL; decode returns 0 or -1 on a malformed record. */
+void *codec_room_encode(const store_room_t *room, size_t *len);
+int codec_room_decode(const void *data, size_t len, store_room_t *room);
+void *codec_aff_encode(const store_aff_t *aff, size_t *len);
+int codec_aff_decode(const void *data, size_t len, store_aff_t *aff);
 
 #endif

@@ -338,23 +338,31 @@ static void test_groupchat_from_visitor_forbidden(void **state)
     assert_attr(e, "to", BOB);
 }
 
-/* ---- known core bugs: these tests FAIL until the core is fixed ---------- */
+/* ---- regressions --------------------------------------------------------- */
 
-/* CORE BUG: occupants' sessions are keyed by the raw 'from' string while
- * bare JIDs are normalized (jid_parse lower-cases localpart and domain).
- * Bob@localhost/b and bob@localhost/b are the same JID (RFC 7622 §3.2-3.3),
- * yet a groupchat message from the former is refused with not-acceptable
- * although bob@localhost/b is in the room (and a join from it adds a second,
- * duplicate session to Bob's occupant). */
-static void test_BUG_occupant_jid_compared_case_sensitively(void **state)
+/* Regression (a core bug found with this suite, fixed in 44ef235): sessions
+ * were keyed by the raw 'from' string while bare JIDs were normalized, so a
+ * groupchat message from Bob@LOCALHOST/b (the same JID as bob@localhost/b,
+ * RFC 7622 §3.2-3.3) was refused with not-acceptable although Bob was in
+ * the room, and a join from it added a duplicate session. */
+static void test_occupant_jid_compared_case_insensitively(void **state)
 {
     fixture_t *fx = *state;
     room_with_bob(fx);
     assert_int_equal(fixture_feed(fx, "<message type='groupchat' id='k1' "
                                       "from='Bob@LOCALHOST/b' to='" ROOM
                                       "'><body>same me</body></message>"),
-                     2); /* fails: 1, a not-acceptable error */
+                     2);
     assert_attr(nth_to(fx, ALICE, 0), "from", ROOM "/Bob");
+    /* re-sending the join from the differently-cased JID adds no session */
+    capture_clear(&fx->cap);
+    fixture_feed(fx, "<presence from='Bob@LOCALHOST/b' to='" ROOM
+                     "/Bob'><x xmlns='" NS_MUC "'/></presence>");
+    occupant_t *occ = room_occupant_by_nick(the_room(fx), "Bob");
+    assert_non_null(occ);
+    assert_non_null(occ->sessions);
+    assert_null(occ->sessions->next);
+    assert_int_equal(room_occupant_count(the_room(fx)), 2);
 }
 
 int main(void)
@@ -378,8 +386,7 @@ int main(void)
         T(test_groupchat_to_occupant_jid),
         T(test_private_message_to_missing_room),
         T(test_groupchat_from_visitor_forbidden),
-        /* known core bugs (fail until fixed) */
-        T(test_BUG_occupant_jid_compared_case_sensitively),
+        T(test_occupant_jid_compared_case_insensitively),
 #undef T
     };
     return cmocka_run_group_tests_name("muc_message", tests, NULL, NULL);

@@ -746,14 +746,13 @@ static void test_ghost_of_one_session_keeps_occupant(void **state)
     assert_non_null(room_occupant_by_jid(room, ALICE));
 }
 
-/* ---- known core bugs: these tests FAIL until the core is fixed ---------- */
+/* ---- regressions --------------------------------------------------------- */
 
-/* CORE BUG: cancelling the configuration of a new (locked) room must destroy
- * it (XEP-0045 §10.1.3), whatever its configuration. cancel_creation() relies
- * on drop_if_empty(), which keeps an empty room whose cfg.persistent is set,
- * so a persistent default configuration would leave an empty, locked room
- * behind. Latent today (room defaults are never persistent). */
-static void test_BUG_cancel_destroys_persistent_locked_room(void **state)
+/* Regression (a core bug found with this suite, fixed in 44ef235): cancelling
+ * the configuration of a new, locked room must destroy it (XEP-0045 §10.1.3)
+ * whatever its configuration; the room used to survive, empty and locked,
+ * when cfg.persistent was set, as drop_if_empty() keeps persistent rooms. */
+static void test_cancel_destroys_persistent_locked_room(void **state)
 {
     fixture_t *fx = *state;
     fixture_feed(fx, JOIN(ALICE, "Alice"));
@@ -762,7 +761,7 @@ static void test_BUG_cancel_destroys_persistent_locked_room(void **state)
     assert_int_equal(fixture_feed(fx, OWNER_SET(ALICE, "c5", "cancel")), 2);
     assert_attr(capture_at(&fx->cap, 0), "type", "result");
     assert_attr(capture_at(&fx->cap, 1), "type", "unavailable");
-    assert_null(service_room(fx->svc, "room")); /* fails: the room survives */
+    assert_null(service_room(fx->svc, "room"));
 }
 
 int main(void)
@@ -802,8 +801,7 @@ int main(void)
         T(test_harmless_error_keeps_occupant),
         T(test_error_from_non_occupant_is_silent),
         T(test_ghost_of_one_session_keeps_occupant),
-        /* known core bugs (fail until fixed) */
-        T(test_BUG_cancel_destroys_persistent_locked_room),
+        T(test_cancel_destroys_persistent_locked_room),
 #undef T
     };
     return cmocka_run_group_tests_name("muc_presence", tests, NULL, NULL);
