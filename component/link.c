@@ -112,6 +112,7 @@ static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
         l->refused = true;
         return;
     }
+    if (was_up && !l->closing) service_link_lost(l->svc);
     if (l->closing)
         LOG_I("component", "stream closed");
     else if (was_up)
@@ -171,6 +172,7 @@ static void link_reap(link_t *l)
 static void link_shutdown(link_t *l)
 {
     if (l->state == LINK_UP || l->state == LINK_CONNECTING) {
+        if (l->state == LINK_UP) service_shutdown(l->svc, &l->sink);
         LOG_I("component", "closing the stream");
         l->closing = true;
         xmpp_disconnect(l->conn);

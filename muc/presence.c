@@ -419,3 +419,41 @@ muc_err_t muc_error_from_occupant(request_t *req)
     muc_room_drop_if_empty(room);
     return MUC_OK;
 }
+
+/* Every occupant leaves every room: with an unavailable presence (332) when
+ * `out` can still deliver, silently otherwise (the link is gone: their
+ * sessions are unknown now). Temporary rooms vanish, persistent ones go
+ * back to the store. */
+static void clear_all(service_t *svc, out_sink_t *out)
+{
+    static const int shutdown_codes[] = {STATUS_SHUTDOWN, 0};
+    muc_change_t c = {.codes = shutdown_codes};
+    size_t n = hash_count(svc->rooms), k = 0;
+    room_t **rooms = calloc(n ? n : 1, sizeof *rooms);
+    if (!rooms) return;
+    for (hash_iter_t it = hash_iter(svc->rooms); hash_next(&it);)
+        rooms[k++] = it.value;
+    for (size_t i = 0; i < k; i++) {
+        room_t *room = rooms[i];
+        while (room->first) {
+            if (out)
+                muc_presence_remove(room, room->first, &c, out);
+            else
+                while (
+                    !room_session_remove(room, room->first, room->first->sessions->jid)) {
+                }
+        }
+        muc_room_drop_if_empty(room);
+    }
+    free(rooms);
+}
+
+void service_shutdown(service_t *svc, out_sink_t *out)
+{
+    clear_all(svc, out);
+}
+
+void service_link_lost(service_t *svc)
+{
+    clear_all(svc, NULL);
+}

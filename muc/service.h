@@ -72,6 +72,13 @@ room_t *service_room_loaded(service_t *svc, const char *name);
 room_t *service_room_create(service_t *svc, const char *name);
 void service_room_destroy(service_t *svc, room_t *room);
 
+/* The service is stopping: every occupant gets an unavailable presence
+ * with status 332, persistent rooms are saved. */
+void service_shutdown(service_t *svc, out_sink_t *out);
+/* The link to the server is gone: occupants are cleared without stanzas
+ * (none can be delivered), so nobody stays as a ghost; they rejoin. */
+void service_link_lost(service_t *svc);
+
 /* Whether bare_jid is a service admin (owner rights in every room). */
 bool service_is_admin(const service_t *svc, const char *bare_jid);
 
