@@ -72,9 +72,14 @@ static muc_err_t room_iq(request_t *req)
 {
     return route_iq(req, TARGET_ROOM);
 }
+/* IQs to occupants go to them (after the usual payload checks); their
+ * answers come back through the same forwarder. */
 static muc_err_t occupant_iq(request_t *req)
 {
-    return route_iq(req, TARGET_OCCUPANT);
+    if (stanza_type_is(req->st, "result") || stanza_type_is(req->st, "error"))
+        return occupant_iq_forward(req);
+    muc_err_t err = route_iq(req, TARGET_OCCUPANT);
+    return err == ERR_SERVICE_UNAVAILABLE ? occupant_iq_forward(req) : err;
 }
 
 /* Presence to the bare service (probes, subscriptions) needs no answer. */

@@ -220,6 +220,21 @@ store_rc_t store_room_save(store_t *st, const store_room_t *room,
     return rc ? fail(st, "commit", rc) : STORE_OK;
 }
 
+store_rc_t store_rooms_import(store_t *st, const store_room_t *rooms, size_t n)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc) return fail(st, "begin", rc);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = put_room(st, txn, &rooms[i]);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return fail(st, "import", rc);
+    }
+    rc = mdb_txn_commit(txn);
+    return rc ? fail(st, "commit", rc) : STORE_OK;
+}
+
 /* Collects every "room\0*" affiliation with a cursor range. */
 static int load_affs(store_t *st, MDB_txn *txn, const char *room, store_aff_t **out,
                      size_t *n)

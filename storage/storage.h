@@ -68,6 +68,10 @@ const char *store_last_error(const store_t *st);
 store_rc_t store_room_save(store_t *st, const store_room_t *room,
                            const store_aff_t *changes, size_t nchanges);
 
+/* Imports many rooms (records only, no affiliations) in ONE transaction;
+ * for tools (benchmarks, migrations). */
+store_rc_t store_rooms_import(store_t *st, const store_room_t *rooms, size_t n);
+
 /* Loads a room and all its affiliations. *room and *affs (an array of
  * *naffs) are owned by the caller: store_room_clear / store_affs_free. */
 store_rc_t store_room_load(store_t *st, const char *name, store_room_t *room,

@@ -8,6 +8,7 @@ client -> Prosody (c2s) -> mucd (XEP-0114) -> Prosody -> client, and the
 assertions are on the stanzas the clients actually receive.
 """
 
+import calendar
 import re
 import sys
 import time
@@ -108,9 +109,9 @@ def status_codes(st):
     return sorted(int(s.get("code")) for s in x.findall(q(NS_MUC_USER, "status")))
 
 
-def show(st):
-    lst = [str(s) for s in st] if isinstance(st, list) else None
-    return "\n".join(lst) if lst is not None else str(st)
+def show(stanzas):
+    """Stanzas as text, one a line, for failure messages."""
+    return "\n".join(str(s) for s in stanzas)
 
 
 class _IqRequest(MatcherBase):
@@ -462,6 +463,13 @@ class MucCoreTest(SharedStackTestCase):
         self.assertEqual(attr(err, "id"), "pm-nobody", str(err))
         self.assert_stanza_error(err, "cancel", "item-not-found")
 
+        # A groupchat-type message to one occupant is refused (§7.5).
+        bob.send_raw("<message type='groupchat' to='%s/Carol' id='pm-gc'><body>x</body>"
+                     "</message>" % room)
+        err = self.wait(bob, lambda s: is_error(s, "message", room + "/Carol"), "an error")
+        self.assertEqual(attr(err, "id"), "pm-gc", str(err))
+        self.assert_stanza_error(err, "modify", "bad-request")
+
         dave = self.login("dave")
         dave.send_raw("<message type='chat' to='%s/Carol' id='pm-outsider'><body>hi</body>"
                       "</message>" % room)
@@ -473,7 +481,7 @@ class MucCoreTest(SharedStackTestCase):
         for c in (alice, carol):
             self.wait_groupchat(c, room + "/Bob", marker)
         self.assert_nothing(alice, lambda s: body_of(s) == "psst", "Bob's PM to Carol")
-        self.assert_nothing(carol, lambda s: body_of(s) == "hi", "dave's PM")
+        self.assert_nothing(carol, lambda s: body_of(s) in ("hi", "x"), "a refused message")
 
     # 5 ----------------------------------------------------------------------
     def test_subject_change(self):
@@ -568,7 +576,7 @@ class MucCoreTest(SharedStackTestCase):
             self.assertEqual(delay.get("from"), room, str(m))
             stamp = delay.get("stamp") or ""
             self.assertRegex(stamp, STAMP_RE)
-            when = time.mktime(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+            when = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
             self.assertLess(abs(when - before), 120, "stamp %s is not about now" % stamp)
         self.assertTrue(is_subject(burst[-1], room), str(burst[-1]))
 
@@ -594,7 +602,8 @@ class MucCoreTest(SharedStackTestCase):
         self.groupchat(alice, room, "old message")
         self.wait(alice, lambda s: body_of(s) == "old message", "the echo")
 
-        bob.send_raw("<presence type='unavailable' to='%s/Bob'/>" % room)
+        bob.send_raw("<presence type='unavailable' to='%s/Bob'><status>see you</status>"
+                     "</presence>" % room)
         own = self.wait(bob, lambda s: is_presence(s, room + "/Bob", "unavailable"), "own exit")
         self.assertEqual(muc_item(own).get("role"), "none", str(own))
         self.assertIn(SELF, status_codes(own), str(own))
@@ -605,6 +614,8 @@ class MucCoreTest(SharedStackTestCase):
             self.assertEqual(muc_item(pres).get("role"), "none", str(pres))
             self.assertEqual(muc_item(pres).get("affiliation"), "none", str(pres))
             self.assertNotIn(SELF, status_codes(pres), str(pres))
+            self.assertEqual(stanza_xml(pres).findtext(q(NS_CLIENT, "status")), "see you",
+                             str(pres))
 
         # Bob is out: his groupchat is refused.
         self.groupchat(bob, room, "still here?")
@@ -616,6 +627,8 @@ class MucCoreTest(SharedStackTestCase):
             own = self.wait(c, lambda s, n=nick: is_presence(s, "%s/%s" % (room, n),
                                                              "unavailable"), "own exit")
             self.assertIn(SELF, status_codes(own), str(own))
+        self.wait(alice, lambda s: is_presence(s, room + "/Carol", "unavailable"), "Carol's exit")
+        self.assert_nothing(alice, from_room(room), "more from the room")
 
         reply = self.disco_info(alice, room)
         self.assertEqual((attr(reply, "type"), attr(reply, "from")), ("error", room), str(reply))
@@ -625,6 +638,20 @@ class MucCoreTest(SharedStackTestCase):
         self.assertEqual(len(burst), 2, "a fresh room: no history\n" + show(burst))
         self.assertEqual(status_codes(burst[0]), [SELF, CREATED], str(burst[0]))
         self.assertEqual(muc_item(burst[0]).get("affiliation"), "owner")
+
+    def test_disconnect_without_leaving_removes_occupant(self):
+        # Prosody sends unavailable presence to the room when the session ends.
+        room = self.room()
+        alice, bob, carol = self.three(room)
+        carol.disconnect()
+        for c in (alice, bob):
+            pres = self.wait(c, lambda s: is_presence(s, room + "/Carol", "unavailable"),
+                             "Carol's exit")
+            self.assertEqual(muc_item(pres).get("role"), "none", str(pres))
+        dave = self.login("dave")
+        burst = self.join(dave, room, "Carol")  # the nick is free again
+        self.assertEqual([attr(s, "from") for s in burst[:-1]],
+                         [room + "/Alice", room + "/Bob", room + "/Carol"], show(burst))
 
     # 9 ----------------------------------------------------------------------
     def test_presence_update_is_broadcast(self):
@@ -703,8 +730,14 @@ class MucCoreTest(SharedStackTestCase):
         hold_iq_requests(carol)
         bob.send_raw("<iq type='get' to='%s/Carol' id='ver-1'><query xmlns='%s'/></iq>"
                      % (room, NS_VERSION))
-        fwd = self.wait(carol, lambda s: stanza_kind(s) == "iq" and attr(s, "type") == "get",
-                        "the forwarded iq", timeout=5)
+        forwarded = lambda s: stanza_kind(s) == "iq" and attr(s, "type") == "get"
+        answered = lambda s: stanza_kind(s) == "iq" and attr(s, "id") == "ver-1"
+        wait_until(lambda: carol.received(forwarded) or bob.received(answered), self.timeout,
+                   "the iq to reach Carol or an answer to reach Bob")
+        if not carol.received(forwarded):
+            self.fail("the iq was not forwarded to Carol; Bob received instead:\n"
+                      + show(bob.received(answered)))
+        fwd = self.wait(carol, forwarded, "the forwarded iq")
         self.assertEqual((attr(fwd, "from"), attr(fwd, "to")), (room + "/Bob", carol.full_jid),
                          str(fwd))
         self.assertTrue(attr(fwd, "id"), str(fwd))
