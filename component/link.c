@@ -2,6 +2,7 @@
 #include "component/link.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,6 +10,7 @@
 
 #define LOOP_TICK_MS     200
 #define SHUTDOWN_WAIT_MS 2000
+#define OUT_FLUSH_BYTES  (1 << 20)
 
 typedef enum { LINK_DOWN, LINK_CONNECTING, LINK_UP, LINK_CLOSED } link_state_t;
 
@@ -23,6 +25,8 @@ typedef struct link {
     long long next_try_ms; /* monotonic time of the next connect attempt */
     bool refused;          /* the server refused our secret: fatal */
     bool closing;          /* we are closing the stream ourselves */
+    char *out;             /* outgoing bytes of the current turn */
+    size_t out_len, out_cap;
 } link_t;
 
 static long long now_ms(void)
@@ -32,25 +36,47 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Everything the core sends while handling one incoming stanza is
+ * collected as text and handed to libstrophe in one write request: one
+ * allocation per turn instead of one per recipient. */
+static void link_flush(link_t *l)
+{
+    if (l->out_len && l->state == LINK_UP) xmpp_send_raw(l->conn, l->out, l->out_len);
+    l->out_len = 0;
+}
+
+static void link_send_raw(out_sink_t *sink, const char *xml, size_t len)
+{
+    link_t *l = (link_t *)sink;
+    if (l->state != LINK_UP) return;
+    if (l->out_len + len > l->out_cap) {
+        size_t cap = (l->out_cap ? l->out_cap * 2 : 65536) + len;
+        char *grown = realloc(l->out, cap);
+        if (!grown) {
+            LOG_E("component", "out of memory: dropped an outgoing stanza");
+            return;
+        }
+        l->out = grown;
+        l->out_cap = cap;
+    }
+    memcpy(l->out + l->out_len, xml, len);
+    l->out_len += len;
+    if (l->out_len > OUT_FLUSH_BYTES) link_flush(l);
+}
+
 /* The core's sink: send while the link is up, drop otherwise. */
 static void link_send(out_sink_t *sink, xmpp_stanza_t *st)
 {
     link_t *l = (link_t *)sink;
-    if (l->state == LINK_UP)
-        xmpp_send(l->conn, st);
-    else
+    char *text = NULL;
+    size_t len = 0;
+    if (l->state != LINK_UP)
         LOG_D("component", "link down: dropped outgoing <%s/>", xmpp_stanza_get_name(st));
+    else if (xmpp_stanza_to_text(st, &text, &len) == 0) {
+        link_send_raw(sink, text, len);
+        xmpp_free(l->ctx, text);
+    }
     xmpp_stanza_release(st);
-}
-
-/* Broadcast fast path: xmpp_send serializes at once, so the template can be
- * re-addressed in place for each recipient instead of copied. */
-static void link_send_to(out_sink_t *sink, xmpp_stanza_t *tmpl, const char *to)
-{
-    link_t *l = (link_t *)sink;
-    if (l->state != LINK_UP) return;
-    xmpp_stanza_set_to(tmpl, to);
-    xmpp_send(l->conn, tmpl);
 }
 
 static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
@@ -58,6 +84,7 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
     (void)conn;
     link_t *l = userdata;
     service_handle(l->svc, st, &l->sink);
+    link_flush(l);
     return 1; /* keep the handler */
 }
 
@@ -172,7 +199,10 @@ static void link_reap(link_t *l)
 static void link_shutdown(link_t *l)
 {
     if (l->state == LINK_UP || l->state == LINK_CONNECTING) {
-        if (l->state == LINK_UP) service_shutdown(l->svc, &l->sink);
+        if (l->state == LINK_UP) {
+            service_shutdown(l->svc, &l->sink);
+            link_flush(l);
+        }
         LOG_I("component", "closing the stream");
         l->closing = true;
         xmpp_disconnect(l->conn);
@@ -188,7 +218,7 @@ static void link_shutdown(link_t *l)
 int link_run(const config_t *cfg, service_t *svc, xmpp_ctx_t *ctx,
              volatile sig_atomic_t *stop)
 {
-    link_t l = {.sink = {.send = link_send, .send_to = link_send_to},
+    link_t l = {.sink = {.send = link_send, .send_raw = link_send_raw},
                 .cfg = cfg,
                 .svc = svc,
                 .ctx = ctx,
@@ -204,5 +234,6 @@ int link_run(const config_t *cfg, service_t *svc, xmpp_ctx_t *ctx,
         if (l.state == LINK_CLOSED) link_reap(&l);
     }
     link_shutdown(&l);
+    free(l.out);
     return l.refused ? EXIT_REFUSED : EXIT_OK;
 }

@@ -136,10 +136,13 @@ static muc_err_t voice_request(request_t *req, room_t *room, occupant_t *occ)
     if (occ->role != ROLE_VISITOR) return ERR_NOT_ACCEPTABLE; /* has voice already */
     xmpp_stanza_t *m = voice_form(req, room, occ);
     if (!m) return ERR_RESOURCE_CONSTRAINT;
+    out_bcast_t b;
+    out_bcast_begin(&b, req->out, m);
     for (occupant_t *o = room->first; o; o = o->next)
         if (o->role == ROLE_MODERATOR)
             for (session_t *s = o->sessions; s; s = s->next)
-                out_send_to(req->out, m, s->jid);
+                out_bcast_to(&b, s->jid);
+    out_bcast_end(&b);
     xmpp_stanza_release(m);
     return MUC_OK;
 }

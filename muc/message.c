@@ -92,8 +92,11 @@ muc_err_t message_to_occupant(request_t *req)
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
     if (!xmpp_stanza_get_child_by_name_and_ns(m, "x", NS_MUC_USER))
         stanza_add_child(req->ctx, m, "x", NS_MUC_USER);
+    out_bcast_t b;
+    out_bcast_begin(&b, req->out, m);
     for (session_t *s = target->sessions; s; s = s->next)
-        out_send_to(req->out, m, s->jid);
+        out_bcast_to(&b, s->jid);
+    out_bcast_end(&b);
     xmpp_stanza_release(m);
     return MUC_OK;
 }

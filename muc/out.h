@@ -4,15 +4,16 @@
 #ifndef MUCD_OUT_H
 #define MUCD_OUT_H
 
+#include <stddef.h>
 #include <strophe.h>
 
 typedef struct out_sink out_sink_t;
 struct out_sink {
     /* Delivers st and CONSUMES the caller's reference to it. */
     void (*send)(out_sink_t *self, xmpp_stanza_t *st);
-    /* Optional fast path for broadcasts: delivers tmpl (BORROWED; it may be
-     * modified) addressed to `to`. NULL means copy tmpl and use send. */
-    void (*send_to)(out_sink_t *self, xmpp_stanza_t *tmpl, const char *to);
+    /* Optional fast path: delivers an already serialized stanza (the
+     * bytes are copied). NULL: broadcasts fall back to copies and send. */
+    void (*send_raw)(out_sink_t *self, const char *xml, size_t len);
 };
 
 /* Sends st (consumed) through sink; a NULL stanza is ignored. */
@@ -21,18 +22,24 @@ static inline void out_send(out_sink_t *sink, xmpp_stanza_t *st)
     if (st) sink->send(sink, st);
 }
 
-/* Sends tmpl (borrowed) to `to`, once per recipient of a broadcast: the
- * template is built once and only the recipient varies. */
-static inline void out_send_to(out_sink_t *sink, xmpp_stanza_t *tmpl, const char *to)
-{
-    if (sink->send_to) {
-        sink->send_to(sink, tmpl, to);
-        return;
-    }
-    xmpp_stanza_t *copy = xmpp_stanza_copy(tmpl);
-    if (!copy) return;
-    xmpp_stanza_set_to(copy, to);
-    sink->send(sink, copy);
-}
+/* A broadcast: one template sent to many recipients. With a raw-capable
+ * sink the template is serialized ONCE and only the 'to' attribute is
+ * spliced in per recipient; otherwise each recipient gets a copy.
+ *   out_bcast_t b; out_bcast_begin(&b, sink, tmpl);
+ *   out_bcast_to(&b, jid) ...; out_bcast_end(&b);
+ * tmpl is borrowed and must stay unchanged until out_bcast_end. */
+typedef struct out_bcast {
+    out_sink_t *sink;
+    xmpp_stanza_t *tmpl;
+    char *text;      /* serialized template without 'to', or NULL */
+    size_t len;      /* its length */
+    size_t name_end; /* offset just after "<name" */
+    char *buf;       /* per-recipient scratch */
+    size_t cap;
+} out_bcast_t;
+
+void out_bcast_begin(out_bcast_t *b, out_sink_t *sink, xmpp_stanza_t *tmpl);
+void out_bcast_to(out_bcast_t *b, const char *to);
+void out_bcast_end(out_bcast_t *b);
 
 #endif

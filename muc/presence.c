@@ -39,9 +39,12 @@ bool muc_sees_jids(const room_t *room, const occupant_t *viewer)
 
 void muc_broadcast(room_t *room, xmpp_stanza_t *tmpl, out_sink_t *out)
 {
+    out_bcast_t b;
+    out_bcast_begin(&b, out, tmpl);
     for (occupant_t *o = room->first; o; o = o->next)
         for (session_t *s = o->sessions; s; s = s->next)
-            out_send_to(out, tmpl, s->jid);
+            out_bcast_to(&b, s->jid);
+    out_bcast_end(&b);
 }
 
 static void add_status(xmpp_ctx_t *ctx, xmpp_stanza_t *x, int code)
@@ -112,16 +115,23 @@ static void broadcast_presence(room_t *room, occupant_t *occ, const pres_view_t 
                                out_sink_t *out)
 {
     xmpp_stanza_t *variant[2][2] = {{NULL, NULL}, {NULL, NULL}};
+    out_bcast_t bc[2][2];
     for (occupant_t *r = room->first; r; r = r->next) {
         bool self = r == occ;
         bool jid = self || muc_sees_jids(room, r);
         xmpp_stanza_t **t = &variant[jid][self];
-        if (!*t && !(*t = build_presence(room, occ, v, jid, self))) continue;
+        if (!*t) {
+            if (!(*t = build_presence(room, occ, v, jid, self))) continue;
+            out_bcast_begin(&bc[jid][self], out, *t);
+        }
         for (session_t *s = r->sessions; s; s = s->next)
-            out_send_to(out, *t, s->jid);
+            out_bcast_to(&bc[jid][self], s->jid);
     }
-    for (int i = 0; i < 4; i++)
-        if (variant[i / 2][i % 2]) xmpp_stanza_release(variant[i / 2][i % 2]);
+    for (int i = 0; i < 4; i++) {
+        if (!variant[i / 2][i % 2]) continue;
+        out_bcast_end(&bc[i / 2][i % 2]);
+        xmpp_stanza_release(variant[i / 2][i % 2]);
+    }
 }
 
 /* Sends every other occupant's presence to a joining session. */

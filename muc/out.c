@@ -1,0 +1,89 @@
+/* out.c - broadcasts: serialize once, splice the recipient in. */
+#include "muc/out.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void out_bcast_begin(out_bcast_t *b, out_sink_t *sink, xmpp_stanza_t *tmpl)
+{
+    *b = (out_bcast_t){.sink = sink, .tmpl = tmpl};
+    if (!sink->send_raw) return;
+    xmpp_stanza_del_attribute(tmpl, "to");
+    if (xmpp_stanza_to_text(tmpl, &b->text, &b->len) != 0) {
+        b->text = NULL;
+        return;
+    }
+    const char *name = xmpp_stanza_get_name(tmpl);
+    b->name_end = 1 + strlen(name);
+    if (b->len <= b->name_end || b->text[0] != '<') { /* not what we expect */
+        xmpp_free(xmpp_stanza_get_context(tmpl), b->text);
+        b->text = NULL;
+    }
+}
+
+/* Appends s escaped for an attribute value in single quotes. */
+static size_t escape_into(char *dst, const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) {
+        const char *rep = NULL;
+        switch (*s) {
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '\'':
+            rep = "&apos;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        }
+        if (rep) {
+            memcpy(dst + n, rep, strlen(rep));
+            n += strlen(rep);
+        } else {
+            dst[n++] = *s;
+        }
+    }
+    return n;
+}
+
+void out_bcast_to(out_bcast_t *b, const char *to)
+{
+    if (!b->text) {
+        xmpp_stanza_t *copy = xmpp_stanza_copy(b->tmpl);
+        if (!copy) return;
+        xmpp_stanza_set_to(copy, to);
+        b->sink->send(b->sink, copy);
+        return;
+    }
+    size_t need = b->len + 6 * strlen(to) + 8;
+    if (need > b->cap) {
+        char *grown = realloc(b->buf, need);
+        if (!grown) return;
+        b->buf = grown;
+        b->cap = need;
+    }
+    size_t n = b->name_end;
+    memcpy(b->buf, b->text, n);
+    memcpy(b->buf + n, " to='", 5);
+    n += 5;
+    n += escape_into(b->buf + n, to);
+    b->buf[n++] = '\'';
+    memcpy(b->buf + n, b->text + b->name_end, b->len - b->name_end);
+    n += b->len - b->name_end;
+    b->sink->send_raw(b->sink, b->buf, n);
+}
+
+void out_bcast_end(out_bcast_t *b)
+{
+    if (b->text) xmpp_free(xmpp_stanza_get_context(b->tmpl), b->text);
+    free(b->buf);
+    *b = (out_bcast_t){0};
+}
