@@ -61,8 +61,13 @@ static int serve(const config_t *cfg)
         return EXIT_STORAGE;
     }
     xmpp_initialize();
+    /* libstrophe formats every message before the handler sees it (a whole
+     * stanza per RECV/SENT line): below "trace", its built-in filtering
+     * logger drops debug output before formatting. */
     xmpp_log_t logger = {strophe_log, NULL};
-    xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, &logger);
+    xmpp_log_t *strophe_logger =
+        log_get_level() >= LOG_TRACE ? &logger : xmpp_get_default_logger(XMPP_LEVEL_WARN);
+    xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, strophe_logger);
     service_opts_t opts = {.domain = cfg->domain,
                            .name = cfg->service_name,
                            .store = store,

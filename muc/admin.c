@@ -3,6 +3,7 @@
  * every item is checked against the privilege tables (perm.c) first; one
  * refusal refuses the whole set and changes nothing. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,20 +29,23 @@ typedef struct change {
 typedef struct actor {
     affiliation_t aff;
     role_t role;
-    const char *nick; /* NULL if not present */
+    const char *nick;                /* NULL if not present; points into nick_buf */
+    char nick_buf[JID_PART_MAX + 1]; /* a copy: the set may remove the actor */
 } actor_t;
 
-static actor_t actor_of(request_t *req, room_t *room)
+static void actor_of(request_t *req, room_t *room, actor_t *a)
 {
     char bare[JID_MAX_LEN];
     occupant_t *occ = room_occupant_by_jid(room, req->from_full);
-    actor_t a = {room_affiliation(room, muc_bare_jid(&req->from, bare)), ROLE_NONE, NULL};
+    a->aff = room_affiliation(room, muc_bare_jid(&req->from, bare));
+    a->role = ROLE_NONE;
+    a->nick = NULL;
     if (occ) {
-        a.role = occ->role;
-        a.nick = occ->nick;
+        a->role = occ->role;
+        snprintf(a->nick_buf, sizeof a->nick_buf, "%s", occ->nick);
+        a->nick = a->nick_buf;
     }
-    if (a.aff >= AFF_ADMIN) a.role = ROLE_MODERATOR; /* admins moderate from anywhere */
-    return a;
+    if (a->aff >= AFF_ADMIN) a->role = ROLE_MODERATOR; /* admins moderate from anywhere */
 }
 
 /* Parses and checks one <item/> into c. */
@@ -142,6 +146,12 @@ static void free_changes(request_t *req, change_t *cs, size_t n)
     free(cs);
 }
 
+/* The bare JID a change is about. */
+static const char *subject_of(const change_t *c)
+{
+    return c->is_role ? c->target->bare_jid : c->bare;
+}
+
 /* Checks every item; returns the first refusal. */
 static muc_err_t parse_items(request_t *req, room_t *room, const actor_t *a, change_t *cs,
                              size_t *n, const char **why)
@@ -155,11 +165,15 @@ static muc_err_t parse_items(request_t *req, room_t *room, const actor_t *a, cha
         if (err) return err;
     }
     if (*n == 0) return ERR_BAD_REQUEST;
-    /* a kicked occupant cannot also be changed: keep sets unambiguous */
+    /* one change per person: a role and an affiliation change (or two of a
+     * kind) for the same user would be ambiguous, and one may remove the
+     * occupant the other changes */
     for (size_t i = 0; i < *n; i++)
         for (size_t k = i + 1; k < *n; k++)
-            if (cs[i].is_role && cs[k].is_role && cs[i].target == cs[k].target)
+            if (strcmp(subject_of(&cs[i]), subject_of(&cs[k])) == 0) {
+                *why = "Several changes for the same user";
                 return ERR_BAD_REQUEST;
+            }
     if (leaves_no_owner(room, cs, *n)) {
         *why = "A room needs at least one owner";
         return ERR_CONFLICT;
@@ -186,7 +200,8 @@ muc_err_t admin_set(request_t *req)
 {
     room_t *room = service_room(req->svc, req->to.local);
     if (!room) return ERR_ITEM_NOT_FOUND;
-    actor_t a = actor_of(req, room);
+    actor_t a;
+    actor_of(req, room, &a);
     change_t *cs = calloc(ADMIN_MAX_ITEMS, sizeof *cs);
     if (!cs) return ERR_RESOURCE_CONSTRAINT;
     size_t n = 0;
@@ -241,7 +256,8 @@ muc_err_t admin_get(request_t *req)
 {
     room_t *room = service_room(req->svc, req->to.local);
     if (!room) return ERR_ITEM_NOT_FOUND;
-    actor_t a = actor_of(req, room);
+    actor_t a;
+    actor_of(req, room, &a);
     xmpp_stanza_t *item = xmpp_stanza_get_child_by_name(req->payload, "item");
     const char *affs = item ? xmpp_stanza_get_attribute(item, "affiliation") : NULL;
     const char *roles = item ? xmpp_stanza_get_attribute(item, "role") : NULL;

@@ -25,7 +25,17 @@ static muc_err_t check_join(const room_t *room, const join_info_t *j, const char
     return ERR_NOT_AUTHORIZED;
 }
 
+static muc_err_t validate(const room_t *room, const config_draft_t *d, const char **why)
+{
+    (void)room;
+    if (!d->cfg.password_protected || (d->cfg.password && *d->cfg.password))
+        return MUC_OK;
+    *why = "muc#roomconfig_roomsecret: a password-protected room needs a password";
+    return ERR_NOT_ACCEPTABLE;
+}
+
 const room_feature_t feat_password = {.name = "password",
+                                      .validate = validate,
                                       .fields = fields,
                                       .nfields = NFIELDS(fields),
                                       .disco = disco,

@@ -75,6 +75,8 @@ typedef struct room_feature {
     size_t nfields;
     /* adds this feature's disco#info <feature/>s */
     void (*disco)(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *query);
+    /* checks a whole parsed draft (fields that only make sense together) */
+    muc_err_t (*validate)(const room_t *room, const config_draft_t *d, const char **why);
     /* vetoes entering: returns an error (with *text) or MUC_OK */
     muc_err_t (*check_join)(const room_t *room, const join_info_t *j, const char **text);
     /* after a configuration change: adds status codes to announce (to

@@ -58,6 +58,10 @@ typedef struct muc_change {
  * to everyone. Does not drop the room. */
 void muc_presence_remove(room_t *room, occupant_t *occ, const muc_change_t *c,
                          out_sink_t *out);
+/* Removes the whole occupant telling only its own sessions (room destroyed,
+ * service shutting down: §10.9 asks not to broadcast every departure). */
+void muc_presence_remove_quiet(room_t *room, occupant_t *occ, const muc_change_t *c,
+                               out_sink_t *out);
 /* Broadcasts occ's current presence (after a role/affiliation change). */
 void muc_presence_update(room_t *room, occupant_t *occ, const muc_change_t *c,
                          out_sink_t *out);

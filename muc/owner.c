@@ -209,30 +209,63 @@ static muc_err_t parse_form(const room_t *room, xmpp_stanza_t *x, config_draft_t
     return MUC_OK;
 }
 
-/* The affiliation changes that make exactly `list` have affiliation aff
- * (others of aff become none), appended to *out (grown as needed). */
-static int list_changes(room_t *room, char **list, affiliation_t aff, store_aff_t **out,
+static bool in_list(char **list, const char *jid)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (strcmp(list[i], jid) == 0) return true;
+    return false;
+}
+
+/* The affiliation a JID ends with once the submitted full lists of owners
+ * and admins (NULL: not submitted) replace the current ones. */
+static affiliation_t final_affiliation(char **owners, char **admins, const char *jid,
+                                       affiliation_t now)
+{
+    if (in_list(owners, jid)) return AFF_OWNER;
+    if (in_list(admins, jid)) return AFF_ADMIN;
+    if ((now == AFF_OWNER && owners) || (now == AFF_ADMIN && admins)) return AFF_NONE;
+    return now;
+}
+
+static int add_change(store_aff_t **out, size_t *n, size_t *cap, const char *jid,
+                      affiliation_t aff)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*out)[i].jid, jid) == 0) return 0; /* already decided */
+    if (*n == *cap) {
+        store_aff_t *grown = realloc(*out, (*cap = *cap * 2 + 16) * sizeof **out);
+        if (!grown) return -1;
+        *out = grown;
+    }
+    char *copy = strdup(jid);
+    if (!copy) return -1;
+    (*out)[(*n)++] = (store_aff_t){copy, aff, NULL, NULL};
+    return 0;
+}
+
+/* One change per JID whose affiliation the submitted owner/admin lists
+ * change, computed against the current affiliations as a whole (so an
+ * admin moved to the owner list becomes owner directly). */
+static int list_changes(room_t *room, char **owners, char **admins, store_aff_t **out,
                         size_t *n)
 {
-    if (!list) return 0;
-    size_t cap = *n + hash_count(room->affiliations) + 64;
-    for (size_t i = 0; list[i]; i++)
-        cap++;
-    store_aff_t *grown = realloc(*out, cap * sizeof *grown);
-    if (!grown) return -1;
-    *out = grown;
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    if (!owners && !admins) return 0;
     for (hash_iter_t it = hash_iter(room->affiliations); hash_next(&it);) {
-        if (room_affiliation(room, it.key) != aff) continue;
-        bool kept = false;
-        for (size_t i = 0; list[i]; i++)
-            kept = kept || strcmp(list[i], it.key) == 0;
-        if (!kept) (*out)[(*n)++] = (store_aff_t){strdup(it.key), AFF_NONE, NULL, NULL};
+        affiliation_t now = room_affiliation(room, it.key);
+        affiliation_t fin = final_affiliation(owners, admins, it.key, now);
+        if (fin != now && add_change(out, n, &cap, it.key, fin) != 0) return -1;
     }
-    for (size_t i = 0; list[i]; i++)
-        if (room_affiliation(room, list[i]) != aff)
-            (*out)[(*n)++] = (store_aff_t){strdup(list[i]), aff, NULL, NULL};
-    for (size_t i = 0; i < *n; i++)
-        if (!(*out)[i].jid) return -1;
+    char **lists[] = {owners, admins};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; lists[l] && lists[l][i]; i++) {
+            const char *jid = lists[l][i];
+            affiliation_t now = room_affiliation(room, jid);
+            affiliation_t fin = final_affiliation(owners, admins, jid, now);
+            if (fin != now && add_change(out, n, &cap, jid, fin) != 0) return -1;
+        }
     return 0;
 }
 
@@ -277,8 +310,9 @@ static muc_err_t submit(request_t *req, room_t *room, xmpp_stanza_t *x)
     size_t n = 0;
     if (room_config_copy(&d.cfg, &room->cfg) != 0) return ERR_RESOURCE_CONSTRAINT;
     muc_err_t err = parse_form(room, x, &d, &why);
-    if (!err && (list_changes(room, d.admins, AFF_ADMIN, &changes, &n) != 0 ||
-                 list_changes(room, d.owners, AFF_OWNER, &changes, &n) != 0))
+    for (const room_feature_t *const *ft = room_features; *ft && !err; ft++)
+        if ((*ft)->validate) err = (*ft)->validate(room, &d, &why);
+    if (!err && list_changes(room, d.owners, d.admins, &changes, &n) != 0)
         err = ERR_RESOURCE_CONSTRAINT;
     if (!err) {
         persist_state_t ps = {.cfg = &d.cfg, .changes = changes, .nchanges = n};
@@ -316,7 +350,7 @@ static void destroy_room(request_t *req, room_t *room, xmpp_stanza_t *extra)
 {
     muc_change_t c = {.extra = extra, .forget_aff = true};
     while (room->first)
-        muc_presence_remove(room, room->first, &c, req->out);
+        muc_presence_remove_quiet(room, room->first, &c, req->out);
     LOG_I("muc", "room %s destroyed", room->jid);
     service_room_destroy(req->svc, room);
 }
@@ -339,11 +373,14 @@ static muc_err_t destroy(request_t *req, room_t *room, xmpp_stanza_t *d)
         xmpp_stanza_release(notice);
         return err;
     }
+    /* a fresh <reason/>: the request's one is in the muc#owner namespace */
     xmpp_stanza_t *reason = xmpp_stanza_get_child_by_name(d, "reason");
+    char *text = reason ? xmpp_stanza_get_text(reason) : NULL;
     if (reason) {
-        xmpp_stanza_t *copy = xmpp_stanza_copy(reason);
-        if (copy) xmpp_stanza_add_child_ex(notice, copy, 0);
+        xmpp_stanza_t *r = stanza_add_child(req->ctx, notice, "reason", NULL);
+        if (text) stanza_add_text(req->ctx, r, text);
     }
+    if (text) xmpp_free(req->ctx, text);
     destroy_room(req, room, notice);
     xmpp_stanza_release(notice);
     out_send(req->out, request_iq_result(req));

@@ -103,6 +103,16 @@ static bool lowering_a_superior(affiliation_t aa, role_t ar, affiliation_t ta, r
     return nr < tr && ta > aa;
 }
 
+/* Kicking someone of a higher affiliation (§8.2: a participant moderator
+ * cannot kick an admin, an admin cannot kick an owner): not-allowed, even
+ * though the target is a moderator too. */
+static bool kicking_a_superior(affiliation_t aa, role_t ar, affiliation_t ta, role_t tr,
+                               role_t nr)
+{
+    (void)ar;
+    return nr == ROLE_NONE && nr < tr && ta > aa;
+}
+
 /* Admins and owners keep moderation: it is not revoked from them (§9?). */
 static bool demoting_admin(affiliation_t aa, role_t ar, affiliation_t ta, role_t tr,
                            role_t nr)
@@ -113,6 +123,7 @@ static bool demoting_admin(affiliation_t aa, role_t ar, affiliation_t ta, role_t
 
 static const role_rule_t role_rules[] = {
     {not_moderator, ERR_FORBIDDEN},
+    {kicking_a_superior, ERR_NOT_ALLOWED},
     {moderator_change_by_non_admin, ERR_FORBIDDEN},
     {lowering_a_superior, ERR_NOT_ALLOWED},
     {demoting_admin, ERR_NOT_ALLOWED},

@@ -196,6 +196,27 @@ void muc_presence_remove(room_t *room, occupant_t *occ, const muc_change_t *c,
     }
 }
 
+void muc_presence_remove_quiet(room_t *room, occupant_t *occ, const muc_change_t *c,
+                               out_sink_t *out)
+{
+    pres_view_t v = {.type = "unavailable",
+                     .codes = c->codes,
+                     .reason = c->reason,
+                     .extra = c->extra,
+                     .forget_aff = c->forget_aff};
+    xmpp_stanza_t *st = build_presence(room, occ, &v, true, true);
+    if (st) {
+        out_bcast_t b;
+        out_bcast_begin(&b, out, st);
+        for (session_t *s = occ->sessions; s; s = s->next)
+            out_bcast_to(&b, s->jid);
+        out_bcast_end(&b);
+        xmpp_stanza_release(st);
+    }
+    while (!room_session_remove(room, occ, occ->sessions->jid)) {
+    }
+}
+
 void muc_presence_update(room_t *room, occupant_t *occ, const muc_change_t *c,
                          out_sink_t *out)
 {
@@ -447,7 +468,7 @@ static void clear_all(service_t *svc, out_sink_t *out)
         room_t *room = rooms[i];
         while (room->first) {
             if (out)
-                muc_presence_remove(room, room->first, &c, out);
+                muc_presence_remove_quiet(room, room->first, &c, out);
             else
                 while (
                     !room_session_remove(room, room->first, room->first->sessions->jid)) {
