@@ -172,6 +172,15 @@ static void on_text(void *ud, const XML_Char *s, int len)
 
 /* ---- the event loop --------------------------------------------------- */
 
+static void mucd_gone(bench_t *b)
+{
+    int status = 0;
+    usleep(200000);
+    if (waitpid(b->pid, &status, WNOHANG) == b->pid && WIFSIGNALED(status))
+        die("mucd died of signal %d (see %s/mucd.log)", WTERMSIG(status), b->dir);
+    die("mucd closed the connection (status %d; see %s/mucd.log)", status, b->dir);
+}
+
 static void pump_once(bench_t *b, int timeout_ms)
 {
     struct pollfd p = {b->fd, POLLIN | (b->out_off < b->out_len ? POLLOUT : 0), 0};
@@ -185,7 +194,7 @@ static void pump_once(bench_t *b, int timeout_ms)
         char buf[1 << 16];
         for (int i = 0; i < 16; i++) {
             ssize_t n = read(b->fd, buf, sizeof buf);
-            if (n == 0) die("mucd closed the connection (see %s/mucd.log)", b->dir);
+            if (n == 0) mucd_gone(b);
             if (n < 0) break;
             b->bytes_in += (unsigned long long)n;
             if (XML_Parse(b->parser, buf, (int)n, 0) == XML_STATUS_ERROR)
@@ -230,7 +239,7 @@ static void write_config(bench_t *b, int port, const char *store, int map_mb)
     fprintf(f,
             "[component]\nserver = 127.0.0.1\nport = %d\ndomain = %s\nsecret = %s\n"
             "[storage]\npath = %s\nmap_size_mb = %d\n[muc]\nhistory_length = 20\n"
-            "max_occupants = 100000\nmax_disco_items = 100\n[log]\nlevel = warn\n",
+            "max_occupants = 100000\nmax_disco_items = 100\n[log]\nlevel = info\n",
             port, DOMAIN, SECRET, store, map_mb);
     fclose(f);
 }
@@ -341,6 +350,7 @@ typedef struct results {
     double lat_p50_ms, lat_p99_ms, lat_rate;
     unsigned lat_k;
     double kib_per_room, kib_per_occupant;
+    unsigned mem_rooms, mem_occupants;
     unsigned long scale_rooms;
     double scale_start_s, scale_disco_ms[3];
     long scale_idle_kib;
@@ -442,7 +452,10 @@ static void run_latency(bench_t *b, results_t *r, unsigned k, double rate, doubl
     free(lat);
 }
 
-static void run_memory(bench_t *b, results_t *r, unsigned rooms, unsigned occupants)
+/* Memory on a fresh mucd (a heap already grown by other workloads would
+ * hide the cost): `rooms` rooms with their owner, then `per_room` more
+ * occupants in each of them (small rooms: no join storms inflate the heap). */
+static void run_memory(bench_t *b, results_t *r, unsigned rooms, unsigned per_room)
 {
     barrier(b, "mem0");
     long base = rss_kib(b->pid);
@@ -453,11 +466,19 @@ static void run_memory(bench_t *b, results_t *r, unsigned rooms, unsigned occupa
     }
     barrier(b, "mem-rooms");
     long with_rooms = rss_kib(b->pid);
-    fill_room(b, "memocc", occupants);
+    for (unsigned k = 0; k < rooms; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "mem%u", k);
+        for (unsigned i = 1; i <= per_room; i++)
+            join(b, name, i);
+        if (k % 100 == 99) barrier(b, "mem-fill");
+    }
     barrier(b, "mem-occ");
     long with_occ = rss_kib(b->pid);
     r->kib_per_room = (double)(with_rooms - base) / rooms;
-    r->kib_per_occupant = (double)(with_occ - with_rooms) / occupants;
+    r->kib_per_occupant = (double)(with_occ - with_rooms) / ((double)rooms * per_room);
+    r->mem_rooms = rooms;
+    r->mem_occupants = rooms * per_room;
 }
 
 /* ---- scale: many stored rooms ---------------------------------------- */
@@ -540,8 +561,10 @@ static void report(const results_t *r, FILE *json)
     printf("latency p50 ms (K=%u, %.0f msg/s)%*s %14.2f\n", r->lat_k, r->lat_rate, 9, "",
            r->lat_p50_ms);
     printf("latency p99 ms%*s %14.2f\n", 30, "", r->lat_p99_ms);
-    printf("%-44s %14.2f\n", "RSS KiB per loaded room (with its owner)", r->kib_per_room);
-    printf("%-44s %14.2f\n", "RSS KiB per occupant", r->kib_per_occupant);
+    printf("RSS KiB per loaded room (%u, with owner)%*s %14.2f\n", r->mem_rooms, 5, "",
+           r->kib_per_room);
+    printf("RSS KiB per occupant (%u)%*s %14.2f\n", r->mem_occupants, 18, "",
+           r->kib_per_occupant);
     if (r->scale_rooms) {
         printf("stored rooms%*s %14lu\n", 32, "", r->scale_rooms);
         printf("%-44s %14.3f\n", "  start-up to ready link, s", r->scale_start_s);
@@ -605,6 +628,11 @@ int main(int argc, char **argv)
     char store[96];
     snprintf(store, sizeof store, "%s/store", b.dir);
     start_mucd(&b, store, 1024);
+    fprintf(stderr, "memory...\n");
+    run_memory(&b, &r, quick ? 1000 : 10000, 10);
+    stop_mucd(&b);
+    snprintf(store, sizeof store, "%s/store2", b.dir);
+    start_mucd(&b, store, 1024);
     fprintf(stderr, "joins...\n");
     run_joins(&b, &r, quick ? 100 : 1000, quick ? 10 : 50);
     static const unsigned ks[3] = {10, 100, 1000};
@@ -615,8 +643,6 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "latency...\n");
     run_latency(&b, &r, 100, quick ? 500 : 2000, quick ? 2 : 5);
-    fprintf(stderr, "memory...\n");
-    run_memory(&b, &r, quick ? 1000 : 10000, quick ? 2000 : 20000);
     stop_mucd(&b);
     if (scale) run_scale(&b, &r, quick ? scale / 10 : scale);
     FILE *json = json_path ? fopen(json_path, "w") : NULL;

@@ -50,9 +50,21 @@ muc_err_t disco_service_info(request_t *req)
     return MUC_OK;
 }
 
+/* Room JID order: names compare as if followed by '@' (the index's keys). */
+static int jid_order(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        unsigned char x = *a ? (unsigned char)*a : '@', y = *b ? (unsigned char)*b : '@';
+        if (x != y || (!*a && !*b)) return (x > y) - (x < y);
+        if (!*a || !*b)
+            return *a ? 1 : -1; /* "a" + '@' vs "a@...": the longer is later */
+    }
+}
+
 static int by_listed_name(const void *a, const void *b)
 {
-    return strcmp(((const store_listed_t *)a)->name, ((const store_listed_t *)b)->name);
+    return jid_order(((const store_listed_t *)a)->name,
+                     ((const store_listed_t *)b)->name);
 }
 
 /* Public rooms that live only in memory (temporary ones; all of them when
@@ -101,11 +113,13 @@ static int merge(listing_t *l, const char *lo, const char *hi, size_t skip, size
     if (!all) return -1;
     while (i < l->nstored || k < l->nmem) {
         store_listed_t *m = k < l->nmem ? &l->mem[k] : NULL;
-        if (m && ((lo && strcmp(m->name, lo) <= 0) || (hi && strcmp(m->name, hi) >= 0))) {
+        if (m && ((lo && jid_order(m->name, lo) <= 0) ||
+                  (hi && jid_order(m->name, hi) >= 0))) {
             k++;
             continue;
         }
-        bool take_mem = m && (i == l->nstored || strcmp(m->name, l->stored[i].name) < 0);
+        bool take_mem =
+            m && (i == l->nstored || jid_order(m->name, l->stored[i].name) < 0);
         all[n++] = take_mem ? l->mem[k++] : l->stored[i++];
     }
     size_t from = from_end ? (n > max ? n - max : 0) : (skip < n ? skip : n);

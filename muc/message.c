@@ -25,12 +25,7 @@ static xmpp_stanza_t *relay_copy(room_t *room, occupant_t *from, xmpp_stanza_t *
     char jid[JID_MAX_LEN];
     xmpp_stanza_set_from(m, muc_occupant_jid(room, from->nick, jid));
     xmpp_stanza_del_attribute(m, "to");
-    /* libstrophe's parser names xml:lang "lang"; give it back its prefix */
-    const char *lang = xmpp_stanza_get_attribute(m, "lang");
-    if (lang) {
-        xmpp_stanza_set_attribute(m, "xml:lang", lang);
-        xmpp_stanza_del_attribute(m, "lang");
-    }
+    stanza_fix_lang(m);
     return m;
 }
 

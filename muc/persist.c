@@ -8,6 +8,7 @@
 #include "component/log.h"
 #include "muc/muc.h"
 #include "muc/service.h"
+#include "muc/stanza.h"
 
 static void to_record(const room_t *room, const persist_state_t *s, store_room_t *r)
 {
@@ -138,6 +139,7 @@ static void load_history(room_t *room)
         char *xml = strndup((const char *)p + off + 12, xl);
         xmpp_stanza_t *m = xml ? xmpp_stanza_new_from_string(room->svc->ctx, xml) : NULL;
         if (m) {
+            stanza_fix_lang(m);
             room_history_add(room, m, stamp);
             xmpp_stanza_release(m);
         }

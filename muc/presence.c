@@ -440,7 +440,8 @@ static bool kickable(xmpp_stanza_t *st)
 muc_err_t muc_error_from_occupant(request_t *req)
 {
     const char *full = req->from_full;
-    room_t *room = service_room(req->svc, req->to.local);
+    room_t *room =
+        service_room_loaded(req->svc, req->to.local); /* ghosts live in memory */
     occupant_t *occ = room ? room_occupant_by_jid(room, full) : NULL;
     if (!occ || !kickable(req->st)) return MUC_OK;
     LOG_I("muc", "%s: removing %s (%s) after a bounced stanza", room->jid, occ->nick,

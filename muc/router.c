@@ -158,10 +158,10 @@ void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out)
     if (kind != KIND_IQ && stanza_type_is(st, "error")) {
         /* never answered; a bounce from an occupant may remove a ghost */
         if (req.to.local) muc_error_from_occupant(&req);
-        return;
+    } else {
+        muc_err_t err = dispatch[target_of(&req.to)][kind](&req);
+        if (err != MUC_OK) reply_error(&req, err, NULL);
     }
-    muc_err_t err = dispatch[target_of(&req.to)][kind](&req);
-    if (err != MUC_OK) reply_error(&req, err, NULL);
     /* a room loaded for this stanza and left empty goes back to the store */
     room_t *room = req.to.local ? service_room_loaded(svc, req.to.local) : NULL;
     if (room && room->cfg.persistent) muc_room_drop_if_empty(room);

@@ -38,6 +38,14 @@ void stanza_add_text(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *text)
     xmpp_stanza_add_child_ex(parent, t, 0);
 }
 
+void stanza_fix_lang(xmpp_stanza_t *st)
+{
+    const char *lang = xmpp_stanza_get_attribute(st, "lang");
+    if (!lang) return;
+    xmpp_stanza_set_attribute(st, "xml:lang", lang);
+    xmpp_stanza_del_attribute(st, "lang");
+}
+
 int stanza_element_count(xmpp_stanza_t *st)
 {
     int n = 0;

@@ -18,6 +18,9 @@ xmpp_stanza_t *stanza_add_child(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const ch
 /* Appends a text node to parent. */
 void stanza_add_text(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *text);
 
+/* libstrophe's parser names xml:lang "lang": gives it back its prefix. */
+void stanza_fix_lang(xmpp_stanza_t *st);
+
 /* Counts the element (non-text) children of st. */
 int stanza_element_count(xmpp_stanza_t *st);
 

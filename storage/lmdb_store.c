@@ -167,6 +167,19 @@ static int aff_key(const char *room, const char *jid, char *buf, size_t cap, MDB
     return 0;
 }
 
+/* The public index is keyed "name@": byte order is then the order of the
+ * rooms' JIDs (name@domain), e.g. "room10@" before "room1@". */
+static int index_key(const char *name, char *buf, size_t cap, MDB_val *k)
+{
+    size_t n = strlen(name);
+    if (n + 2 > cap) return EINVAL;
+    memcpy(buf, name, n);
+    buf[n] = '@';
+    buf[n + 1] = '\0';
+    *k = (MDB_val){n + 1, buf};
+    return 0;
+}
+
 static int put_room(store_t *st, MDB_txn *txn, const store_room_t *room)
 {
     size_t len;
@@ -176,6 +189,8 @@ static int put_room(store_t *st, MDB_txn *txn, const store_room_t *room)
     int rc = mdb_put(txn, st->rooms, &k, &v, 0);
     free(rec);
     if (rc) return rc;
+    char ibuf[1100];
+    if ((rc = index_key(room->name, ibuf, sizeof ibuf, &k)) != 0) return rc;
     if (room->public_list) {
         const char *title = room->title ? room->title : "";
         MDB_val t = val_of(title);
@@ -332,10 +347,12 @@ store_rc_t store_room_delete(store_t *st, const char *name)
     MDB_txn *txn;
     int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     if (rc) return fail(st, "begin", rc);
-    MDB_val k = val_of(name);
+    MDB_val k = val_of(name), ik;
+    char ibuf[1100];
+    rc = index_key(name, ibuf, sizeof ibuf, &ik);
     MDB_dbi dbis[] = {st->rooms, st->public_idx, st->history};
     for (size_t i = 0; rc == 0 && i < 3; i++) {
-        rc = mdb_del(txn, dbis[i], &k, NULL);
+        rc = mdb_del(txn, dbis[i], dbis[i] == st->public_idx ? &ik : &k, NULL);
         if (rc == MDB_NOTFOUND) rc = 0;
     }
     if (rc == 0) rc = del_affs(st, txn, name);
@@ -389,7 +406,9 @@ store_rc_t store_history_load(store_t *st, const char *name, void **data, size_t
 
 static int listed_copy(const MDB_val *k, const MDB_val *v, store_listed_t *out)
 {
-    out->name = strndup(k->mv_data, k->mv_size);
+    size_t n = k->mv_size;
+    if (n && ((const char *)k->mv_data)[n - 1] == '@') n--; /* "name@" */
+    out->name = strndup(k->mv_data, n);
     out->title = v->mv_size ? strndup(v->mv_data, v->mv_size) : NULL;
     return out->name ? 0 : ENOMEM;
 }
@@ -439,7 +458,13 @@ store_rc_t store_public_page(store_t *st, const char *after, const char *before,
     MDB_txn *txn;
     MDB_cursor *c;
     MDB_val k, v;
+    char akey[1100], bkey[1100];
     *n = 0;
+    if (after && index_key(after, akey, sizeof akey, &k) != 0) return STORE_ERR_NOTFOUND;
+    if (before && *before && index_key(before, bkey, sizeof bkey, &k) != 0)
+        return STORE_ERR_NOTFOUND;
+    after = after ? akey : NULL;
+    before = before ? (*before ? bkey : "") : NULL;
     int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
     if (rc) return fail(st, "begin", rc);
     rc = mdb_cursor_open(txn, st->public_idx, &c);
@@ -480,8 +505,10 @@ bool store_public_has(store_t *st, const char *name)
 {
     MDB_txn *txn;
     if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) return false;
-    MDB_val k = val_of(name), v;
-    bool found = mdb_get(txn, st->public_idx, &k, &v) == 0;
+    MDB_val k, v;
+    char ibuf[1100];
+    bool found = index_key(name, ibuf, sizeof ibuf, &k) == 0 &&
+                 mdb_get(txn, st->public_idx, &k, &v) == 0;
     mdb_txn_abort(txn);
     return found;
 }
