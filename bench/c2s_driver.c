@@ -131,6 +131,18 @@ static bool owner_joined(void)
     return clients[0].joined;
 }
 
+static bool unlocked;
+static bool room_unlocked(void) { return unlocked; }
+
+static int on_instant(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+{
+    (void)conn, (void)ud;
+    const char *type = xmpp_stanza_get_type(st);
+    if (type && strcmp(type, "result") != 0) fail("the room could not be configured");
+    unlocked = true;
+    return 0;
+}
+
 static void join(client_t *c, unsigned i)
 {
     send_raw(
@@ -197,11 +209,13 @@ int main(int argc, char **argv)
     run_until(all_up, "logins timed out");
     join(&clients[0], 0);
     run_until(owner_joined, "the owner did not enter");
+    xmpp_id_handler_add(clients[0].conn, on_instant, "instant", NULL);
     send_raw(&clients[0],
              "<iq type='set' id='instant' to='%s@%s'><query "
              "xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
              "type='submit'/></query></iq>",
              room, muc_domain);
+    run_until(room_unlocked, "the room was not unlocked");
     for (unsigned i = 1; i < nclients; i++)
         join(&clients[i], i);
     run_until(all_joined, "joins timed out");

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# End-to-end, side by side: ONE private Prosody on loopback serving both its
+# own MUC (conference.localhost) and mucd (chat.localhost), and the same
+# workload through c2s against each in the same run: K clients in one room,
+# messages fanned out as fast as the server takes them, then latency at a
+# fixed offered rate. Prints deliveries/s, p50/p99 and the ratio mucd/Prosody.
+#
+#   bash bench/e2e.sh [K] [MESSAGES] [RATE] [SECONDS]     (default 100 300 20 5)
+#
+# Needs a build (cmake --build build) and scripts/deps.sh's packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+K=${1:-100}
+MESSAGES=${2:-300}
+RATE=${3:-20}
+SECONDS_LAT=${4:-5}
+BUILD=${MUCD_BUILD_DIR:-build}
+DIR=$(mktemp -d /tmp/mucd-e2e-XXXXXX)
+C2S=$((20000 + RANDOM % 10000))
+COMP=$((C2S + 1))
+PROSODY_PID=
+MUCD_PID=
+
+cleanup() {
+  for pid in $MUCD_PID $PROSODY_PID; do
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  [ -n "${KEEP:-}" ] || rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+mkdir -p "$DIR/data" "$DIR/certs"
+cat > "$DIR/prosody.cfg.lua" <<CFG
+run_as_root = true
+pidfile = "$DIR/prosody.pid"
+data_path = "$DIR/data"
+certificates = "$DIR/certs"
+log = { warn = "$DIR/prosody.log" }
+interfaces = { "127.0.0.1" }
+c2s_ports = { $C2S }
+c2s_direct_tls_ports = { }
+legacy_ssl_ports = { }
+component_ports = { $COMP }
+component_interfaces = { "127.0.0.1" }
+modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "posix" }
+modules_disabled = { "s2s" }
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+authentication = "internal_plain"
+VirtualHost "localhost"
+Component "conference.localhost" "muc"
+  muc_room_locking = false
+  max_history_messages = 20
+Component "chat.localhost"
+  component_secret = "e2e-secret"
+CFG
+cat > "$DIR/mucd.conf" <<CFG
+[component]
+server = 127.0.0.1
+port = $COMP
+domain = chat.localhost
+secret = e2e-secret
+[storage]
+path = $DIR/store
+[log]
+level = ${MUCD_LOG_LEVEL:-warn}
+CFG
+
+echo "registering $K users..." >&2
+# prosodyctl takes ~0.2 s per call: write the accounts directly in Prosody's
+# internal_plain store format instead (data/localhost/accounts/USER.dat).
+mkdir -p "$DIR/data/localhost/accounts"
+for i in $(seq "$K"); do
+  printf 'return {\n\t["password"] = "u%s";\n};\n' "$i" > "$DIR/data/localhost/accounts/u$i.dat"
+done
+
+prosody --config "$DIR/prosody.cfg.lua" -F > "$DIR/prosody.out" 2>&1 &
+PROSODY_PID=$!
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$COMP) 2>/dev/null && break; sleep 0.1; done
+"$BUILD/mucd" -c "$DIR/mucd.conf" 2> "$DIR/mucd.log" &
+MUCD_PID=$!
+sleep 1
+
+run() { # domain room
+  timeout 100 "$BUILD/c2s-driver" "$C2S" localhost "$1" "$2" "$K" "$MESSAGES" "$RATE" "$SECONDS_LAT"
+}
+echo "Prosody's own MUC..." >&2
+P=$(run conference.localhost bench)
+echo "mucd behind the same Prosody..." >&2
+M=$(run chat.localhost bench)
+val() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<< "$1"; }
+
+printf '\nEnd-to-end through Prosody %s, K=%s occupants, %s messages; latency at %s msg/s for %s s\n' \
+  "$(dpkg-query -W -f='${Version}' prosody)" "$K" "$MESSAGES" "$RATE" "$SECONDS_LAT"
+printf '%-24s %16s %10s %10s\n' "" "deliveries/s" "p50 ms" "p99 ms"
+printf '%-24s %16s %10s %10s\n' "Prosody MUC" "$(val "$P" deliveries_per_s)" "$(val "$P" p50_ms)" "$(val "$P" p99_ms)"
+printf '%-24s %16s %10s %10s\n' "mucd (component)" "$(val "$M" deliveries_per_s)" "$(val "$M" p50_ms)" "$(val "$M" p99_ms)"
+awk -v m="$(val "$M" deliveries_per_s)" -v p="$(val "$P" deliveries_per_s)" \
+  'BEGIN { printf "ratio mucd/Prosody      %16.2f\n", m / p }'
