@@ -182,28 +182,36 @@ void presence_remove_session(room_t *room, occupant_t *occ, const char *jid,
     room_session_remove(room, occ, jid);
 }
 
+/* The unavailable presence a role/affiliation change announces. */
+static pres_view_t leaving_view(const muc_change_t *c)
+{
+    return (pres_view_t){.type = "unavailable",
+                         .codes = c->codes,
+                         .reason = c->reason,
+                         .actor = c->actor,
+                         .extra = c->extra,
+                         .forget_aff = c->forget_aff};
+}
+
+/* Drops every session of occ (and so occ itself). */
+static void remove_occupant(room_t *room, occupant_t *occ)
+{
+    while (!room_session_remove(room, occ, occ->sessions->jid)) {
+    }
+}
+
 void muc_presence_remove(room_t *room, occupant_t *occ, const muc_change_t *c,
                          out_sink_t *out)
 {
-    pres_view_t v = {.type = "unavailable",
-                     .codes = c->codes,
-                     .reason = c->reason,
-                     .actor = c->actor,
-                     .extra = c->extra,
-                     .forget_aff = c->forget_aff};
+    pres_view_t v = leaving_view(c);
     broadcast_presence(room, occ, &v, out);
-    while (!room_session_remove(room, occ, occ->sessions->jid)) {
-    }
+    remove_occupant(room, occ);
 }
 
 void muc_presence_remove_quiet(room_t *room, occupant_t *occ, const muc_change_t *c,
                                out_sink_t *out)
 {
-    pres_view_t v = {.type = "unavailable",
-                     .codes = c->codes,
-                     .reason = c->reason,
-                     .extra = c->extra,
-                     .forget_aff = c->forget_aff};
+    pres_view_t v = leaving_view(c);
     xmpp_stanza_t *st = build_presence(room, occ, &v, true, true);
     if (st) {
         out_bcast_t b;
@@ -213,8 +221,7 @@ void muc_presence_remove_quiet(room_t *room, occupant_t *occ, const muc_change_t
         out_bcast_end(&b);
         xmpp_stanza_release(st);
     }
-    while (!room_session_remove(room, occ, occ->sessions->jid)) {
-    }
+    remove_occupant(room, occ);
 }
 
 void muc_presence_update(room_t *room, occupant_t *occ, const muc_change_t *c,
@@ -471,9 +478,7 @@ static void clear_all(service_t *svc, out_sink_t *out)
             if (out)
                 muc_presence_remove_quiet(room, room->first, &c, out);
             else
-                while (
-                    !room_session_remove(room, room->first, room->first->sessions->jid)) {
-                }
+                remove_occupant(room, room->first);
         }
         muc_room_drop_if_empty(room);
     }

@@ -488,17 +488,22 @@ store_rc_t store_public_page(store_t *st, const char *after, const char *before,
     return STORE_OK;
 }
 
-store_rc_t store_public_count(store_t *st, size_t *count)
+static store_rc_t count_entries(store_t *st, MDB_dbi dbi, size_t *count)
 {
     MDB_txn *txn;
     MDB_stat s;
     int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
     if (rc) return fail(st, "begin", rc);
-    rc = mdb_stat(txn, st->public_idx, &s);
+    rc = mdb_stat(txn, dbi, &s);
     mdb_txn_abort(txn);
     if (rc) return fail(st, "stat", rc);
     *count = s.ms_entries;
     return STORE_OK;
+}
+
+store_rc_t store_public_count(store_t *st, size_t *count)
+{
+    return count_entries(st, st->public_idx, count);
 }
 
 bool store_public_has(store_t *st, const char *name)
@@ -541,13 +546,5 @@ store_rc_t store_room_iterate(store_t *st, const char *after, size_t max,
 
 store_rc_t store_room_count(store_t *st, size_t *count)
 {
-    MDB_txn *txn;
-    MDB_stat s;
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-    if (rc) return fail(st, "begin", rc);
-    rc = mdb_stat(txn, st->rooms, &s);
-    mdb_txn_abort(txn);
-    if (rc) return fail(st, "stat", rc);
-    *count = s.ms_entries;
-    return STORE_OK;
+    return count_entries(st, st->rooms, count);
 }
