@@ -695,6 +695,28 @@ def error_of(stanza):
     return err.get("type"), condition, cond_ns, text
 
 
+def q(ns, name):
+    """Clark-notation tag ``{ns}name``."""
+    return "{%s}%s" % (ns, name)
+
+
+def attr(st, name):
+    """An attribute of a received stanza (None if absent)."""
+    return stanza_xml(st).get(name)
+
+
+def bare(jid):
+    """The bare JID of ``jid`` ('' for None)."""
+    return (jid or "").split("/", 1)[0]
+
+
+def show(st):
+    """Stanzas (a list: one a line) or one stanza as text, for failure messages."""
+    if isinstance(st, list):
+        return "\n".join(str(s) for s in st) or "(nothing)"
+    return str(st)
+
+
 class Client:
     """A synchronous facade over one ``slixmpp.ClientXMPP`` session.
 

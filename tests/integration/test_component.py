@@ -11,16 +11,11 @@ import unittest
 
 from harness import (
     CONNECTED_MARKER, NS_CLIENT, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING,
-    NS_STANZAS, NS_VERSION, HarnessError, LiveTestCase, error_of, new_id, stanza_xml,
+    NS_STANZAS, NS_VERSION, HarnessError, LiveTestCase, error_of, new_id, q, stanza_xml,
 )
 
 DOMAIN = "chat.localhost"
 SERVICE_NAME = "Integration Rooms"
-
-
-def q(ns, name):
-    """Clark-notation tag ``{ns}name``."""
-    return "{%s}%s" % (ns, name)
 
 
 class ComponentTestCase(LiveTestCase):

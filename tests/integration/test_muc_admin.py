@@ -15,25 +15,20 @@ atomic multi-item muc#admin sets, destroying a room with an alternate venue,
 mediated invitations and declines, service admins and room capacity.
 """
 
-import sys
 import unittest
 from xml.sax.saxutils import escape, quoteattr
 
 from harness import (
-    NS_CLIENT, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_STANZAS, HarnessError,
-    LiveTestCase, Mucd, Prosody, error_of, new_id, stanza_kind, stanza_xml, tail, wait_until,
+    NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, Prosody, attr, bare, error_of, new_id, q, show,
+    stanza_kind, stanza_xml,
+)
+from muc_helpers import (
+    DOMAIN, NS_DATA, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER, NS_ROOMCONFIG, SharedStackBase,
+    body_of, is_error, is_message, is_presence, muc_item, muc_item_el, muc_x, status_codes,
 )
 
-DOMAIN = "chat.localhost"
 HOST = Prosody.HOST
 PASSWORD = "muc-admin-pw"
-USERS = ("alice", "bob", "carol", "dave", "erin")
-
-NS_MUC_USER = NS_MUC + "#user"
-NS_MUC_OWNER = NS_MUC + "#owner"
-NS_MUC_ADMIN = NS_MUC + "#admin"
-NS_DATA = "jabber:x:data"
-NS_ROOMCONFIG = NS_MUC + "#roomconfig"
 
 # XEP-0045 status codes.
 CONFIG_CHANGED, SELF, NOW_NON_ANONYMOUS, CREATED = 104, 110, 172, 201
@@ -51,67 +46,9 @@ CONFIG_FIELDS = (
 )
 
 
-def q(ns, name):
-    """Clark-notation tag ``{ns}name``."""
-    return "{%s}%s" % (ns, name)
-
-
 # ---------------------------------------------------------------------------
 # Reading received stanzas
 # ---------------------------------------------------------------------------
-
-def attr(st, name):
-    return stanza_xml(st).get(name)
-
-
-def bare(jid):
-    return (jid or "").split("/", 1)[0]
-
-
-def from_room(room):
-    """Predicate: the stanza comes from ``room`` or one of its occupants."""
-    return lambda st: bare(attr(st, "from")) == room
-
-
-def is_presence(st, frm=None, ptype=None):
-    return (stanza_kind(st) == "presence" and (frm is None or attr(st, "from") == frm)
-            and attr(st, "type") == ptype)
-
-
-def is_message(st, frm=None, mtype="groupchat"):
-    return (stanza_kind(st) == "message" and (frm is None or attr(st, "from") == frm)
-            and attr(st, "type") == mtype)
-
-
-def is_error(st, kind, frm):
-    return stanza_kind(st) == kind and attr(st, "type") == "error" and attr(st, "from") == frm
-
-
-def body_of(st):
-    return stanza_xml(st).findtext(q(NS_CLIENT, "body"))
-
-
-def is_subject(st, room):
-    el = stanza_xml(st)
-    return (stanza_kind(st) == "message" and attr(st, "type") == "groupchat"
-            and el.find(q(NS_CLIENT, "subject")) is not None and body_of(st) is None
-            and bare(attr(st, "from")) == room)
-
-
-def muc_x(st):
-    return stanza_xml(st).find(q(NS_MUC_USER, "x"))
-
-
-def muc_item_el(st):
-    x = muc_x(st)
-    return x.find(q(NS_MUC_USER, "item")) if x is not None else None
-
-
-def muc_item(st):
-    """The attributes of <x xmlns=muc#user><item/></x> (a dict; {} if none)."""
-    item = muc_item_el(st)
-    return dict(item.attrib) if item is not None else {}
-
 
 def item_reason(st):
     item = muc_item_el(st)
@@ -137,23 +74,10 @@ def child_reasons(el):
     return out
 
 
-def status_codes(st):
-    x = muc_x(st)
-    if x is None:
-        return []
-    return sorted(int(s.get("code")) for s in x.findall(q(NS_MUC_USER, "status")))
-
-
 def is_config_notice(st, room):
     """The room's groupchat announcement that its configuration changed."""
     return (is_message(st, room) and body_of(st) is None
             and CONFIG_CHANGED in status_codes(st))
-
-
-def show(st):
-    if isinstance(st, list):
-        return "\n".join(str(s) for s in st) or "(nothing)"
-    return str(st)
 
 
 def query_of(st, ns):
@@ -198,69 +122,13 @@ def admin_items(st):
 # One Prosody + mucd per class
 # ---------------------------------------------------------------------------
 
-class SharedStackTestCase(LiveTestCase):
-    """Starts one Prosody and one mucd for the whole class and registers
-    :data:`USERS` once; every test logs in fresh sessions."""
+class SharedStackTestCase(SharedStackBase):
+    """:class:`SharedStackBase` with this suite's sessions and requests."""
 
-    mucd_config = None
-    _class_failed = False
-    _log_offset = 0
-    _resource_counter = 0
+    password = PASSWORD
+    failure_log_lines = 80
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._class_failed = False
-        cls.prosody = Prosody()
-        cls.mucd = None
-        cls.addClassCleanup(cls._stop_stack)
-        for user in USERS:
-            cls.prosody.register(user, PASSWORD)
-        cls.prosody.start()
-        cls.mucd = Mucd(cls.prosody, config=cls.mucd_config)
-        cls.mucd.start()
-
-    @classmethod
-    def _stop_stack(cls):
-        reports = []
-        if cls.mucd is not None:
-            cls.mucd.stop()
-            reports = cls.mucd.sanitizer_reports()
-        cls.prosody.stop()
-        keep = cls._class_failed or bool(reports)
-        if cls.mucd is not None:
-            cls.mucd.tmp.cleanup(keep)
-        cls.prosody.tmp.cleanup(keep)
-        if reports:
-            raise AssertionError("mucd sanitizer reports:\n%s\n%s"
-                                 % ("\n".join(reports[:10]), cls.mucd.log_tail(60)))
-
-    def run(self, result=None):
-        if result is None:
-            result = self.defaultTestResult()
-        bad_before = self._bad_count(result)
-        try:
-            return super().run(result)
-        finally:
-            if self._bad_count(result) > bad_before:
-                cls = type(self)
-                cls._class_failed = True
-                mucd = getattr(cls, "mucd", None)
-                if mucd is not None:
-                    print("\n--- %s: mucd log since the test started (%s) ---\n%s"
-                          % (self.id(), mucd.log_path,
-                             tail(mucd.log_text()[self._log_offset:], 80)), file=sys.stderr)
-
-    def setUp(self):
-        self.assertTrue(self.mucd.running, "mucd is not running:\n" + self.mucd.log_tail())
-        self._log_offset = self.mucd.log_offset()
-        self.addCleanup(self.assert_mucd_healthy)
-
-    def assert_mucd_healthy(self):
-        self.assertTrue(self.mucd.running, "mucd died:\n" + self.mucd.log_tail())
-        self.assertEqual(self.mucd.sanitizer_reports(), [], self.mucd.log_tail(60))
-
-    # -- sessions and rooms -------------------------------------------------
+    # -- sessions -------------------------------------------------------------
 
     def login(self, user, available=False):
         """A new logged-in session of ``user``; with ``available`` it also
@@ -278,36 +146,7 @@ class SharedStackTestCase(LiveTestCase):
             self.assertEqual(attr(reply, "type"), "result", str(reply))
         return client
 
-    def room(self, suffix=""):
-        """A room JID of this test's own."""
-        name = self._testMethodName.lower().replace("_", "-")
-        return "%s%s@%s" % (name, suffix, DOMAIN)
-
     # -- waiting ------------------------------------------------------------
-
-    def take_through(self, client, end, what, relevant=lambda st: True, timeout=None):
-        """Wait until a stanza matching ``end`` is queued; remove and return,
-        in arrival order, the ``relevant`` stanzas queued up to and including it."""
-        timeout = timeout or self.timeout
-
-        def ready():
-            items = client.received(relevant)
-            for i, st in enumerate(items):
-                if end(st):
-                    return items[:i + 1]
-            return None
-
-        try:
-            burst = wait_until(ready, timeout, what)
-        except HarnessError as e:
-            raise HarnessError("client %s: %s; queued:\n%s"
-                               % (client.full_jid, e, show(client.received()[-15:]))) from None
-        for st in burst:
-            client.wait_for(lambda s, st=st: s is st, 1.0)
-        return burst
-
-    def wait(self, client, pred, what, timeout=None):
-        return client.wait_for(pred, timeout or self.timeout, what)
 
     def barrier(self, *clients):
         """Round trip to mucd from each client: whatever mucd sent a client
@@ -317,28 +156,7 @@ class SharedStackTestCase(LiveTestCase):
                                   % (DOMAIN, NS_DISCO_INFO))
             self.assertEqual(attr(reply, "type"), "result", str(reply))
 
-    def assert_nothing(self, client, pred, what):
-        got = client.received(pred)
-        self.assertEqual(got, [], "%s unexpectedly got %s:\n%s" % (client.full_jid, what,
-                                                                   show(got)))
-
     # -- entering -----------------------------------------------------------
-
-    def send_join(self, client, room, nick, x_payload=""):
-        client.send_raw("<presence to=%s><x xmlns='%s'>%s</x></presence>"
-                        % (quoteattr("%s/%s" % (room, nick)), NS_MUC, x_payload))
-
-    def join(self, client, room, nick, x_payload=""):
-        """Enter ``room`` as ``nick``; return the join burst (the occupants'
-        presences, the own presence, history, subject), asserting no error."""
-        self.send_join(client, room, nick, x_payload)
-        me = "%s/%s" % (room, nick)
-        burst = self.take_through(
-            client, lambda st: is_subject(st, room) or is_error(st, "presence", me),
-            "%s to enter %s" % (client.jid, me), relevant=from_room(room))
-        last = burst[-1]
-        self.assertFalse(is_error(last, "presence", me), "entering %s failed: %s" % (me, last))
-        return burst
 
     def own_presence(self, burst, room, nick):
         """The joiner's own presence (110) in a join burst."""
@@ -346,16 +164,6 @@ class SharedStackTestCase(LiveTestCase):
                and SELF in status_codes(s)]
         self.assertTrue(own, "no own presence in:\n" + show(burst))
         return own[-1]
-
-    def join_error(self, client, room, nick, x_payload=""):
-        """Try to enter; return the presence error (asserting its addressing)."""
-        self.send_join(client, room, nick, x_payload)
-        me = "%s/%s" % (room, nick)
-        st = self.wait(client, lambda s: is_presence(s, me, "error") or is_presence(s, me),
-                       "an answer to entering %s" % me)
-        self.assertEqual(attr(st, "type"), "error", "entering %s should fail: %s" % (me, st))
-        self.assertEqual(attr(st, "to"), client.full_jid, str(st))
-        return st
 
     def leave(self, client, room, nick):
         client.send_raw("<presence type='unavailable' to=%s/>"
@@ -369,12 +177,6 @@ class SharedStackTestCase(LiveTestCase):
                       "%s's presence in %s" % (nick, room))
 
     # -- errors ---------------------------------------------------------------
-
-    def assert_stanza_error(self, st, err_type, condition):
-        err = error_of(st)
-        self.assertIsNotNone(err, "no <error/> in %s" % st)
-        self.assertEqual(err[:3], (err_type, condition, NS_STANZAS), str(st))
-        return err
 
     def assert_iq_error(self, reply, frm, err_type, condition):
         self.assertEqual((attr(reply, "type"), attr(reply, "from")), ("error", frm), str(reply))
@@ -454,10 +256,6 @@ class SharedStackTestCase(LiveTestCase):
 
     # -- disco ------------------------------------------------------------------
 
-    def disco_info(self, client, jid):
-        return client.send_iq_raw("<iq type='get' to='%s' id='%s'><query xmlns='%s'/></iq>"
-                                  % (jid, new_id("info"), NS_DISCO_INFO))
-
     def room_info(self, client, room):
         """``(identity names, features)`` of a room's disco#info (asserting a result)."""
         reply = self.disco_info(client, room)
@@ -482,10 +280,6 @@ class SharedStackTestCase(LiveTestCase):
         client.send_raw("<message type='groupchat' to='%s' id='%s'><body>%s</body></message>"
                         % (room, msg_id, escape(body)))
         return msg_id
-
-    def wait_groupchat(self, client, frm, msg_id):
-        return self.wait(client, lambda s: is_message(s, frm) and attr(s, "id") == msg_id,
-                         "groupchat id=%s from %s" % (msg_id, frm))
 
     def invitation(self, client, room):
         """Wait for a mediated invitation from ``room``; return (message, <invite/>)."""

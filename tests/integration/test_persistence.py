@@ -32,32 +32,25 @@ import unittest
 from xml.sax.saxutils import escape, quoteattr
 
 from harness import (
-    CONNECTED_MARKER, NS_CLIENT, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_STANZAS,
-    Client, HarnessError, LiveTestCase, Mucd, Prosody, error_of, mucd_binary, new_id,
-    stanza_kind, stanza_xml, wait_until,
+    CONNECTED_MARKER, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_STANZAS, Client,
+    LiveTestCase, Mucd, Prosody, attr, error_of, mucd_binary, new_id, q, show, stanza_kind,
+    stanza_xml, wait_until,
+)
+from muc_helpers import (
+    DOMAIN, NS_DATA, NS_MUC_ADMIN, NS_MUC_OWNER, NS_ROOMCONFIG, BurstWaits, from_room,
+    is_subject, muc_item, status_codes, subject_el,
 )
 
-DOMAIN = "chat.localhost"
 HOST = Prosody.HOST
 PASSWORD = "persist-pw"
 
-NS_MUC_USER = NS_MUC + "#user"
-NS_MUC_OWNER = NS_MUC + "#owner"
-NS_MUC_ADMIN = NS_MUC + "#admin"
-NS_DATA = "jabber:x:data"
 NS_RSM = "http://jabber.org/protocol/rsm"
-NS_ROOMCONFIG = NS_MUC + "#roomconfig"
 NS_ROOMINFO = NS_MUC + "#roominfo"
 
 STATUS_SELF, STATUS_CREATED = 110, 201
 
 # A generous bound for every wait: other suites may share the two cores.
 WAIT = 10.0
-
-
-def q(ns, name):
-    """Clark-notation tag ``{ns}name``."""
-    return "{%s}%s" % (ns, name)
 
 
 def mucctl_binary():
@@ -69,42 +62,8 @@ def mucctl_binary():
 # Reading stanzas
 # ---------------------------------------------------------------------------
 
-def attr(st, name):
-    return stanza_xml(st).get(name)
-
-
-def bare(jid):
-    return (jid or "").split("/", 1)[0]
-
-
-def show(sts):
-    return "\n".join(str(s) for s in sts) if isinstance(sts, list) else str(sts)
-
-
-def subject_of(st):
-    """The <subject/> element of a message (None if it has none)."""
-    return stanza_xml(st).find(q(NS_CLIENT, "subject"))
-
-
-def is_subject(st, room):
-    return (stanza_kind(st) == "message" and attr(st, "type") == "groupchat"
-            and bare(attr(st, "from")) == room and subject_of(st) is not None
-            and stanza_xml(st).find(q(NS_CLIENT, "body")) is None)
-
-
 def is_presence_from(st, frm, ptype=None):
     return stanza_kind(st) == "presence" and attr(st, "from") == frm and attr(st, "type") == ptype
-
-
-def status_codes(st):
-    x = stanza_xml(st).find(q(NS_MUC_USER, "x"))
-    return sorted(int(s.get("code")) for s in x.findall(q(NS_MUC_USER, "status"))) if x is not None else []
-
-
-def muc_item(st):
-    x = stanza_xml(st).find(q(NS_MUC_USER, "x"))
-    item = x.find(q(NS_MUC_USER, "item")) if x is not None else None
-    return dict(item.attrib) if item is not None else {}
 
 
 def config_form(fields):
@@ -159,27 +118,8 @@ def items_page(reply):
 # Client-side MUC actions (shared by every test class)
 # ---------------------------------------------------------------------------
 
-class MucActions:
+class MucActions(BurstWaits):
     """Helpers that drive mucd through a client; ``self`` is a TestCase."""
-
-    def take_through(self, client, end, what, relevant=lambda st: True, timeout=WAIT):
-        """Wait for a queued stanza matching ``end``; remove and return the
-        ``relevant`` stanzas queued up to and including it, in order."""
-        def ready():
-            items = client.received(relevant)
-            for i, st in enumerate(items):
-                if end(st):
-                    return items[:i + 1]
-            return None
-
-        try:
-            burst = wait_until(ready, timeout, what)
-        except HarnessError as e:
-            raise HarnessError("client %s: %s; queued:\n%s"
-                               % (client.full_jid, e, show(client.received()[-15:]))) from None
-        for st in burst:
-            client.wait_for(lambda s, st=st: s is st, 1.0)
-        return burst
 
     def send_join(self, client, room, nick):
         client.send_raw("<presence to=%s><x xmlns='%s'/></presence>"
@@ -192,7 +132,7 @@ class MucActions:
         burst = self.take_through(
             client, lambda st: is_subject(st, room) or is_presence_from(st, me, "error"),
             "%s to enter %s" % (client.jid, me),
-            relevant=lambda st: bare(attr(st, "from")) == room)
+            relevant=from_room(room))
         self.assertFalse(is_presence_from(burst[-1], me, "error"),
                          "entering %s failed: %s" % (me, burst[-1]))
         return burst
@@ -268,7 +208,7 @@ class MucActions:
                 and attr(s, "from") == room),
             WAIT, "the subject change of %s echoed" % room)
         self.assertEqual(attr(st, "type"), "groupchat", "subject change refused: %s" % st)
-        self.assertEqual(subject_of(st).text, subject, str(st))
+        self.assertEqual(subject_el(st).text, subject, str(st))
 
     def create_room(self, client, room, nick, fields):
         """Join (creating a locked room), then submit ``fields``; asserts both."""
@@ -418,7 +358,7 @@ class RestartTest(MucActions, LiveTestCase):
             self.assertNotIn(STATUS_CREATED, status_codes(own[-1]),
                              "the room existed, the join must not create it:\n" + show(burst))
             self.assertEqual(muc_item(own[-1]).get("affiliation"), "owner", show(burst))
-            self.assertEqual(subject_of(burst[-1]).text, spec["subject"], show(burst))
+            self.assertEqual(subject_el(burst[-1]).text, spec["subject"], show(burst))
             self.leave(alice, room, "Alice")
 
         # The temporary room is gone.

@@ -4,15 +4,14 @@
  * forward with <after/>, backward with <before/>, by <index/>, <max/> 0,
  * unknown ids and malformed sets, the service's cap without <set/>; and
  * rsm_parse on its own. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "disco/rsm.h"
 #include "muc/ns.h"
 #include "tests/support/fixture.h"
+#include "tests/support/tmpdir.h"
 #include "storage/storage.h"
 
 #define ALICE    "alice@localhost/a"
@@ -44,20 +43,6 @@ typedef struct page {
 } page_t;
 
 /* ---- setup ------------------------------------------------------------ */
-
-static int remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    char path[512];
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    return rmdir(dir);
-}
 
 static pfx_t *new_pfx(void)
 {

@@ -8,140 +8,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "muc/ns.h"
-#include "tests/support/fixture.h"
+#include "tests/support/muc_asserts.h"
 
-#define ROOM  "room@" FX_DOMAIN
-#define ALICE "alice@localhost/a"
-#define BOB   "bob@localhost/b"
-#define CAROL "carol@localhost/c"
-#define DAVE  "dave@localhost/d"
-#define ROOT  "root@localhost/r"
+#define DAVE "dave@localhost/d"
+#define ROOT "root@localhost/r"
 
-#define JOIN(from, nick)                                                                 \
-    "<presence from='" from "' to='" ROOM "/" nick "'><x xmlns='" NS_MUC "'/></"         \
-    "presence>"
-#define ADMIN_SET(from, id, items)                                                       \
-    "<iq type='set' id='" id "' from='" from "' to='" ROOM                               \
-    "'><query xmlns='" NS_MUC_ADMIN "'>" items "</query></iq>"
 #define ADMIN_GET(from, id, item)                                                        \
     "<iq type='get' id='" id "' from='" from "' to='" ROOM                               \
     "'><query xmlns='" NS_MUC_ADMIN "'>" item "</query></iq>"
 #define ROLE_ITEM(nick, role) "<item nick='" nick "' role='" role "'/>"
-#define AFF_ITEM(jid, aff)    "<item jid='" jid "' affiliation='" aff "'/>"
-#define CONFIG(from, id, fields)                                                         \
-    "<iq type='set' id='" id "' from='" from "' to='" ROOM                               \
-    "'><query xmlns='" NS_MUC_OWNER "'><x xmlns='" NS_DATA                               \
-    "' type='submit'><field var='FORM_TYPE'><value>"                                     \
-    "http://jabber.org/protocol/muc#roomconfig</value></field>" fields                   \
-    "</x></query></iq>"
-#define FIELD(var, value)                                                                \
-    "<field var='muc#roomconfig_" var "'><value>" value "</value></field>"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static xmpp_stanza_t *muc_x(xmpp_stanza_t *st)
-{
-    return xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC_USER);
-}
-
-/* The <item/> of a muc#user presence, failing the test if absent. */
-static xmpp_stanza_t *muc_item(xmpp_stanza_t *st)
-{
-    xmpp_stanza_t *x = muc_x(st);
-    assert_non_null(x);
-    xmpp_stanza_t *item = xmpp_stanza_get_child_by_name(x, "item");
-    assert_non_null(item);
-    return item;
-}
-
-static int has_status(xmpp_stanza_t *st, int code)
-{
-    char want[8];
-    snprintf(want, sizeof want, "%d", code);
-    xmpp_stanza_t *x = muc_x(st);
-    for (xmpp_stanza_t *c = x ? xmpp_stanza_get_children(x) : NULL; c;
-         c = xmpp_stanza_get_next(c)) {
-        const char *v =
-            xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "status") == 0
-                ? xmpp_stanza_get_attribute(c, "code")
-                : NULL;
-        if (v && strcmp(v, want) == 0) return 1;
-    }
-    return 0;
-}
-
-static void assert_child_text(xmpp_stanza_t *st, const char *name, const char *expected)
-{
-    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
-    assert_non_null(c);
-    char *text = xmpp_stanza_get_text(c);
-    if (!expected) {
-        assert_null(text);
-        return;
-    }
-    assert_non_null(text);
-    assert_string_equal(text, expected);
-    xmpp_free(xmpp_stanza_get_context(st), text);
-}
-
-/* Asserts a presence's kind, sender and muc#user item. jid NULL: absent. */
-static void assert_presence(xmpp_stanza_t *st, const char *type, const char *from,
-                            const char *to, const char *aff, const char *role,
-                            const char *jid)
-{
-    assert_string_equal(xmpp_stanza_get_name(st), "presence");
-    assert_attr(st, "type", type);
-    assert_attr(st, "from", from);
-    assert_attr(st, "to", to);
-    xmpp_stanza_t *item = muc_item(st);
-    assert_attr(item, "affiliation", aff);
-    assert_attr(item, "role", role);
-    assert_attr(item, "jid", jid);
-}
-
-static int is_to(xmpp_stanza_t *st, const char *to)
-{
-    const char *v = xmpp_stanza_get_to(st);
-    return v && strcmp(v, to) == 0;
-}
-
-/* How many captured stanzas are addressed to `to`. */
-static size_t count_to(fixture_t *fx, const char *to)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (is_to(fx->cap.stanzas[i], to)) n++;
-    return n;
-}
-
-/* The n-th (0-based) captured stanza addressed to `to`; fails if absent. */
-static xmpp_stanza_t *nth_to(fixture_t *fx, const char *to, size_t n)
-{
-    size_t left = n;
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (is_to(fx->cap.stanzas[i], to) && left-- == 0) return fx->cap.stanzas[i];
-    fail_msg("no stanza #%zu addressed to %s", n, to);
-    return NULL;
-}
-
-static size_t count_named(fixture_t *fx, const char *name)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (strcmp(xmpp_stanza_get_name(fx->cap.stanzas[i]), name) == 0) n++;
-    return n;
-}
-
-/* Asserts st is the result of IQ `id` sent by `to`. */
-static void assert_result(xmpp_stanza_t *st, const char *id, const char *to)
-{
-    assert_string_equal(xmpp_stanza_get_name(st), "iq");
-    assert_attr(st, "type", "result");
-    assert_attr(st, "id", id);
-    assert_attr(st, "to", to);
-    assert_attr(st, "from", ROOM);
-}
 
 /* Feeds xml and expects exactly one reply: an IQ error (type, condition). */
 static void feed_expect_error(fixture_t *fx, const char *xml, const char *type,
@@ -151,13 +28,6 @@ static void feed_expect_error(fixture_t *fx, const char *xml, const char *type,
     assert_int_equal(fixture_feed(fx, xml), 1);
     assert_stanza_error(capture_at(&fx->cap, 0), type, cond);
     capture_clear(&fx->cap);
-}
-
-static room_t *the_room(fixture_t *fx)
-{
-    room_t *room = service_room(fx->svc, "room");
-    assert_non_null(room);
-    return room;
 }
 
 static role_t role_of(fixture_t *fx, const char *nick)
@@ -801,17 +671,6 @@ static void test_regression_actor_removed_by_own_set(void **state)
 }
 
 /* ---- service admins --------------------------------------------------- */
-
-/* Feeds xml to svc; returns how many stanzas it sent into fx->cap. */
-static size_t feed_svc(fixture_t *fx, service_t *svc, const char *xml)
-{
-    size_t before = fx->cap.count;
-    xmpp_stanza_t *st = xmpp_stanza_new_from_string(fx->ctx, xml);
-    assert_non_null(st);
-    service_handle(svc, st, &fx->cap.sink);
-    xmpp_stanza_release(st);
-    return fx->cap.count - before;
-}
 
 static void test_service_admin_acts_as_owner(void **state)
 {

@@ -4,18 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "muc/ns.h"
-#include "tests/support/fixture.h"
+#include "tests/support/muc_asserts.h"
 
-#define ROOM  "room@" FX_DOMAIN
-#define ALICE "alice@localhost/a"
-#define BOB   "bob@localhost/b"
-#define CAROL "carol@localhost/c"
 #define DAVID "david@localhost/d" /* as long as CAROL: same stanza lengths */
-
-#define JOIN(from, nick)                                                                 \
-    "<presence from='" from "' to='" ROOM "/" nick "'><x xmlns='" NS_MUC "'/></"         \
-    "presence>"
 
 #define T0 ((time_t)1700000000) /* 2023-11-14T22:13:20Z */
 
@@ -27,44 +18,6 @@ static time_t fake_clock(void)
 }
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static int is_to(xmpp_stanza_t *st, const char *to)
-{
-    const char *v = xmpp_stanza_get_to(st);
-    return v && strcmp(v, to) == 0;
-}
-
-static size_t count_to(fixture_t *fx, const char *to)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (is_to(fx->cap.stanzas[i], to)) n++;
-    return n;
-}
-
-/* The n-th (0-based) captured stanza addressed to `to`; fails if absent. */
-static xmpp_stanza_t *nth_to(fixture_t *fx, const char *to, size_t n)
-{
-    size_t left = n;
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (is_to(fx->cap.stanzas[i], to) && left-- == 0) return fx->cap.stanzas[i];
-    fail_msg("no stanza #%zu addressed to %s", n, to);
-    return NULL;
-}
-
-static void assert_child_text(xmpp_stanza_t *st, const char *name, const char *expected)
-{
-    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
-    assert_non_null(c);
-    char *text = xmpp_stanza_get_text(c);
-    if (!expected) {
-        assert_null(text);
-        return;
-    }
-    assert_non_null(text);
-    assert_string_equal(text, expected);
-    xmpp_free(xmpp_stanza_get_context(st), text);
-}
 
 static xmpp_stanza_t *delay_of(xmpp_stanza_t *st)
 {

@@ -3,18 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "muc/ns.h"
-#include "tests/support/fixture.h"
+#include "tests/support/muc_asserts.h"
 
-#define ROOM    "room@" FX_DOMAIN
-#define ALICE   "alice@localhost/a"
 #define ALICE_B "alice@localhost/b"
-#define BOB     "bob@localhost/b"
-#define CAROL   "carol@localhost/c"
 
-#define JOIN(from, nick)                                                                 \
-    "<presence from='" from "' to='" ROOM "/" nick "'><x xmlns='" NS_MUC "'/></"         \
-    "presence>"
 #define GROUPCHAT(from, id, body)                                                        \
     "<message type='groupchat' id='" id "' from='" from "' to='" ROOM "'><body>" body    \
     "</body></message>"
@@ -23,36 +15,6 @@
     "</subject></message>"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static int is_to(xmpp_stanza_t *st, const char *to)
-{
-    const char *v = xmpp_stanza_get_to(st);
-    return v && strcmp(v, to) == 0;
-}
-
-/* The n-th (0-based) captured stanza addressed to `to`; fails if absent. */
-static xmpp_stanza_t *nth_to(fixture_t *fx, const char *to, size_t n)
-{
-    size_t left = n;
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (is_to(fx->cap.stanzas[i], to) && left-- == 0) return fx->cap.stanzas[i];
-    fail_msg("no stanza #%zu addressed to %s", n, to);
-    return NULL;
-}
-
-static void assert_child_text(xmpp_stanza_t *st, const char *name, const char *expected)
-{
-    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
-    assert_non_null(c);
-    char *text = xmpp_stanza_get_text(c);
-    if (!expected) {
-        assert_null(text);
-        return;
-    }
-    assert_non_null(text);
-    assert_string_equal(text, expected);
-    xmpp_free(xmpp_stanza_get_context(st), text);
-}
 
 /* Asserts a relayed message: name, type, from, to, id and body text. */
 static void assert_message(xmpp_stanza_t *st, const char *type, const char *from,
@@ -67,13 +29,6 @@ static void assert_message(xmpp_stanza_t *st, const char *type, const char *from
         assert_child_text(st, "body", body);
     else
         assert_null(xmpp_stanza_get_child_by_name(st, "body"));
-}
-
-static room_t *the_room(fixture_t *fx)
-{
-    room_t *room = service_room(fx->svc, "room");
-    assert_non_null(room);
-    return room;
 }
 
 /* Alice creates and unlocks room@, Bob joins; the capture is left empty. */

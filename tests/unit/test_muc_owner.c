@@ -5,19 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "muc/ns.h"
-#include "tests/support/fixture.h"
+#include "tests/support/muc_asserts.h"
 
-#define ROOM  "room@" FX_DOMAIN
-#define ALICE "alice@localhost/a"
-#define BOB   "bob@localhost/b"
-#define CAROL "carol@localhost/c"
-
-#define NS_ROOMCONFIG "http://jabber.org/protocol/muc#roomconfig"
-
-#define JOIN(from, nick)                                                                 \
-    "<presence from='" from "' to='" ROOM "/" nick "'><x xmlns='" NS_MUC "'/></"         \
-    "presence>"
 #define OWNER_GET(from, id)                                                              \
     "<iq type='get' id='" id "' from='" from "' to='" ROOM                               \
     "'><query xmlns='" NS_MUC_OWNER "'/></iq>"
@@ -25,11 +14,6 @@
     "<iq type='set' id='" id "' from='" from "' to='" ROOM                               \
     "'><query xmlns='" NS_MUC_OWNER "'><x xmlns='" NS_DATA "' type='" type "'>" fields   \
     "</x></query></iq>"
-#define CONFIG(from, id, fields)                                                         \
-    OWNER_X(from, id, "submit",                                                          \
-            "<field var='FORM_TYPE'><value>" NS_ROOMCONFIG "</value></field>" fields)
-#define FIELD(var, value)                                                                \
-    "<field var='muc#roomconfig_" var "'><value>" value "</value></field>"
 #define DESTROY(from, id, inner)                                                         \
     "<iq type='set' id='" id "' from='" from "' to='" ROOM                               \
     "'><query xmlns='" NS_MUC_OWNER "'>" inner "</query></iq>"
@@ -38,90 +22,6 @@
     "'><query xmlns='" NS_DISCO_ITEMS "'/></iq>"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static xmpp_stanza_t *muc_x(xmpp_stanza_t *st)
-{
-    return xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC_USER);
-}
-
-static xmpp_stanza_t *muc_item(xmpp_stanza_t *st)
-{
-    xmpp_stanza_t *x = muc_x(st);
-    assert_non_null(x);
-    xmpp_stanza_t *item = xmpp_stanza_get_child_by_name(x, "item");
-    assert_non_null(item);
-    return item;
-}
-
-static int has_status(xmpp_stanza_t *st, int code)
-{
-    char want[8];
-    snprintf(want, sizeof want, "%d", code);
-    xmpp_stanza_t *x = muc_x(st);
-    for (xmpp_stanza_t *c = x ? xmpp_stanza_get_children(x) : NULL; c;
-         c = xmpp_stanza_get_next(c)) {
-        const char *v =
-            xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "status") == 0
-                ? xmpp_stanza_get_attribute(c, "code")
-                : NULL;
-        if (v && strcmp(v, want) == 0) return 1;
-    }
-    return 0;
-}
-
-static int child_count(xmpp_stanza_t *st, const char *name)
-{
-    int n = 0;
-    for (xmpp_stanza_t *c = st ? xmpp_stanza_get_children(st) : NULL; c;
-         c = xmpp_stanza_get_next(c))
-        if (xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), name) == 0) n++;
-    return n;
-}
-
-static void assert_text(xmpp_stanza_t *el, const char *expected)
-{
-    assert_non_null(el);
-    char *text = xmpp_stanza_get_text(el);
-    if (!expected) {
-        assert_null(text);
-        return;
-    }
-    assert_non_null(text);
-    assert_string_equal(text, expected);
-    xmpp_free(xmpp_stanza_get_context(el), text);
-}
-
-static int is_to(xmpp_stanza_t *st, const char *to)
-{
-    const char *v = xmpp_stanza_get_to(st);
-    return v && strcmp(v, to) == 0;
-}
-
-static xmpp_stanza_t *nth_to(fixture_t *fx, const char *to, size_t n)
-{
-    size_t left = n;
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (is_to(fx->cap.stanzas[i], to) && left-- == 0) return fx->cap.stanzas[i];
-    fail_msg("no stanza #%zu addressed to %s", n, to);
-    return NULL;
-}
-
-static size_t count_named(fixture_t *fx, const char *name)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (strcmp(xmpp_stanza_get_name(fx->cap.stanzas[i]), name) == 0) n++;
-    return n;
-}
-
-static void assert_result(xmpp_stanza_t *st, const char *id, const char *to)
-{
-    assert_string_equal(xmpp_stanza_get_name(st), "iq");
-    assert_attr(st, "type", "result");
-    assert_attr(st, "id", id);
-    assert_attr(st, "to", to);
-    assert_attr(st, "from", ROOM);
-}
 
 /* The <text/> of an error reply contains `needle`. */
 static void assert_error_text_has(xmpp_stanza_t *st, const char *needle)
@@ -134,13 +34,6 @@ static void assert_error_text_has(xmpp_stanza_t *st, const char *needle)
     assert_non_null(text);
     if (!strstr(text, needle)) fail_msg("error text '%s' does not name %s", text, needle);
     xmpp_free(xmpp_stanza_get_context(st), text);
-}
-
-static room_t *the_room(fixture_t *fx)
-{
-    room_t *room = service_room(fx->svc, "room");
-    assert_non_null(room);
-    return room;
 }
 
 /* Alice creates and unlocks room@, Bob joins; the capture is left empty. */
@@ -165,19 +58,6 @@ static xmpp_stanza_t *get_form(fixture_t *fx)
     xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(q, "x", NS_DATA);
     assert_non_null(x);
     return x;
-}
-
-static xmpp_stanza_t *form_field(xmpp_stanza_t *x, const char *var)
-{
-    for (xmpp_stanza_t *c = xmpp_stanza_get_children(x); c; c = xmpp_stanza_get_next(c)) {
-        const char *v =
-            xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "field") == 0
-                ? xmpp_stanza_get_attribute(c, "var")
-                : NULL;
-        if (v && strcmp(v, var) == 0) return c;
-    }
-    fail_msg("form has no field %s", var);
-    return NULL;
 }
 
 /* The field's direct <value/> children, as text, each compared to values
@@ -575,19 +455,6 @@ static void test_cancel_destroys_new_room(void **state)
 
 /* ---- destroying ------------------------------------------------------- */
 
-/* The presence from `from` addressed to `to`, or NULL. */
-static xmpp_stanza_t *presence_from_to(fixture_t *fx, const char *from, const char *to)
-{
-    for (size_t n = 0; n < fx->cap.count; n++) {
-        xmpp_stanza_t *s = fx->cap.stanzas[n];
-        const char *f = xmpp_stanza_get_from(s);
-        if (strcmp(xmpp_stanza_get_name(s), "presence") == 0 && is_to(s, to) && f &&
-            strcmp(f, from) == 0)
-            return s;
-    }
-    return NULL;
-}
-
 /* Asserts a destroy notice: unavailable, affiliation and role none, the
  * <destroy/> in the muc#user x. alt/reason NULL: absent. */
 static void assert_destroy_notice(xmpp_stanza_t *p, const char *alt, const char *reason)
@@ -790,7 +657,8 @@ static void test_empty_roomowners_refused(void **state)
  *   roomowners = alice@localhost dave@localhost, roomadmins = (empty)
  * Expected: Dave owner and still present, his presence shown as owner.
  * Got: an unavailable presence for Dave with 321, Dave out of the room. */
-static void test_regression_form_admin_to_owner_keeps_him_in_members_only_room(void **state)
+static void
+test_regression_form_admin_to_owner_keeps_him_in_members_only_room(void **state)
 {
     fixture_t *fx = *state;
     assert_int_equal(fixture_feed(fx, JOIN(ALICE, "Alice")), 2);

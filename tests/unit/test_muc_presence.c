@@ -5,57 +5,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "muc/ns.h"
-#include "tests/support/fixture.h"
+#include "tests/support/muc_asserts.h"
 
-#define ROOM    "room@" FX_DOMAIN
-#define ALICE   "alice@localhost/a"
 #define ALICE_B "alice@localhost/b"
-#define BOB     "bob@localhost/b"
-#define CAROL   "carol@localhost/c"
 
-#define JOIN(from, nick)                                                                 \
-    "<presence from='" from "' to='" ROOM "/" nick "'><x xmlns='" NS_MUC "'/></"         \
-    "presence>"
-#define LEAVE(from, nick)                                                                \
-    "<presence type='unavailable' from='" from "' to='" ROOM "/" nick "'/>"
 #define OWNER_SET(from, id, form_type)                                                   \
     "<iq type='set' id='" id "' from='" from "' to='" ROOM                               \
     "'><query xmlns='" NS_MUC_OWNER "'><x xmlns='" NS_DATA "' type='" form_type          \
     "'/></query></iq>"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static xmpp_stanza_t *muc_x(xmpp_stanza_t *st)
-{
-    return xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC_USER);
-}
-
-/* The <item/> of a muc#user presence, failing the test if absent. */
-static xmpp_stanza_t *muc_item(xmpp_stanza_t *st)
-{
-    xmpp_stanza_t *x = muc_x(st);
-    assert_non_null(x);
-    xmpp_stanza_t *item = xmpp_stanza_get_child_by_name(x, "item");
-    assert_non_null(item);
-    return item;
-}
-
-static int has_status(xmpp_stanza_t *st, int code)
-{
-    char want[8];
-    snprintf(want, sizeof want, "%d", code);
-    xmpp_stanza_t *x = muc_x(st);
-    for (xmpp_stanza_t *c = x ? xmpp_stanza_get_children(x) : NULL; c;
-         c = xmpp_stanza_get_next(c)) {
-        const char *v =
-            xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "status") == 0
-                ? xmpp_stanza_get_attribute(c, "code")
-                : NULL;
-        if (v && strcmp(v, want) == 0) return 1;
-    }
-    return 0;
-}
 
 static int status_count(xmpp_stanza_t *st)
 {
@@ -65,74 +24,6 @@ static int status_count(xmpp_stanza_t *st)
          c = xmpp_stanza_get_next(c))
         if (xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "status") == 0) n++;
     return n;
-}
-
-/* Asserts a presence's kind, sender and muc#user item. jid NULL: absent. */
-static void assert_presence(xmpp_stanza_t *st, const char *type, const char *from,
-                            const char *to, const char *aff, const char *role,
-                            const char *jid)
-{
-    assert_string_equal(xmpp_stanza_get_name(st), "presence");
-    assert_attr(st, "type", type);
-    assert_attr(st, "from", from);
-    assert_attr(st, "to", to);
-    xmpp_stanza_t *item = muc_item(st);
-    assert_attr(item, "affiliation", aff);
-    assert_attr(item, "role", role);
-    assert_attr(item, "jid", jid);
-}
-
-static void assert_child_text(xmpp_stanza_t *st, const char *name, const char *expected)
-{
-    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);
-    assert_non_null(c);
-    char *text = xmpp_stanza_get_text(c);
-    if (!expected) {
-        assert_null(text);
-        return;
-    }
-    assert_non_null(text);
-    assert_string_equal(text, expected);
-    xmpp_free(xmpp_stanza_get_context(st), text);
-}
-
-static int is_to(xmpp_stanza_t *st, const char *to)
-{
-    const char *v = xmpp_stanza_get_to(st);
-    return v && strcmp(v, to) == 0;
-}
-
-/* How many captured stanzas, from index `from` on, are addressed to `to`. */
-static size_t count_to(fixture_t *fx, size_t from, const char *to)
-{
-    size_t n = 0;
-    for (size_t i = from; i < fx->cap.count; i++)
-        if (is_to(fx->cap.stanzas[i], to)) n++;
-    return n;
-}
-
-/* The n-th (0-based) captured stanza addressed to `to`; fails if absent. */
-static xmpp_stanza_t *nth_to(fixture_t *fx, const char *to, size_t n)
-{
-    size_t left = n;
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (is_to(fx->cap.stanzas[i], to) && left-- == 0) return fx->cap.stanzas[i];
-    fail_msg("no stanza #%zu addressed to %s", n, to);
-    return NULL;
-}
-
-static int any_error(fixture_t *fx)
-{
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (xmpp_stanza_get_child_by_name(fx->cap.stanzas[i], "error")) return 1;
-    return 0;
-}
-
-static room_t *the_room(fixture_t *fx)
-{
-    room_t *room = service_room(fx->svc, "room");
-    assert_non_null(room);
-    return room;
 }
 
 /* Alice creates room@ and accepts the default configuration. */
@@ -281,8 +172,8 @@ static void test_join_order_and_jid_visibility(void **state)
     fixture_t *fx = *state;
     create_room(fx);
     assert_int_equal(fixture_feed(fx, JOIN(BOB, "Bob")), 4);
-    assert_int_equal(count_to(fx, 0, BOB), 3);
-    assert_int_equal(count_to(fx, 0, ALICE), 1);
+    assert_int_equal(count_to(fx, BOB), 3);
+    assert_int_equal(count_to(fx, ALICE), 1);
 
     /* 1: the existing occupant, without her real JID (Bob is no moderator) */
     xmpp_stanza_t *a = nth_to(fx, BOB, 0);
@@ -319,7 +210,7 @@ static void test_join_existing_occupants_in_join_order(void **state)
     fixture_t *fx = *state;
     room_with_bob(fx);
     fixture_feed(fx, JOIN(CAROL, "Carol"));
-    assert_int_equal(count_to(fx, 0, CAROL), 4);
+    assert_int_equal(count_to(fx, CAROL), 4);
     assert_attr(nth_to(fx, CAROL, 0), "from", ROOM "/Alice");
     assert_attr(nth_to(fx, CAROL, 1), "from", ROOM "/Bob");
     assert_attr(muc_item(nth_to(fx, CAROL, 1)), "jid", NULL);
@@ -357,7 +248,7 @@ static void test_rejoin_same_session_resends_state(void **state)
     room_with_bob(fx);
     /* a client that lost track re-sends its join: it gets the state again */
     fixture_feed(fx, JOIN(BOB, "Bob"));
-    assert_int_equal(count_to(fx, 0, BOB), 3);
+    assert_int_equal(count_to(fx, BOB), 3);
     assert_attr(nth_to(fx, BOB, 0), "from", ROOM "/Alice");
     assert_true(has_status(nth_to(fx, BOB, 1), 110));
     assert_int_equal(room_occupant_count(the_room(fx)), 2);
@@ -561,7 +452,7 @@ static void test_multi_session_one_leaves(void **state)
     fixture_feed(fx, JOIN(ALICE_B, "Alice"));
     capture_clear(&fx->cap);
     fixture_feed(fx, LEAVE(ALICE_B, "Alice"));
-    assert_int_equal(count_to(fx, 0, ALICE_B), 1);
+    assert_int_equal(count_to(fx, ALICE_B), 1);
     xmpp_stanza_t *p = nth_to(fx, ALICE_B, 0);
     assert_attr(p, "type", "unavailable");
     assert_attr(p, "from", ROOM "/Alice");
@@ -667,7 +558,7 @@ static void test_message_error_removes_ghost(void **state)
     xmpp_stanza_t *p = nth_to(fx, ALICE, 0);
     assert_presence(p, "unavailable", ROOM "/Bob", ALICE, "none", "none", BOB);
     assert_true(has_status(p, 333));
-    assert_int_equal(count_to(fx, 0, ALICE), 1);
+    assert_int_equal(count_to(fx, ALICE), 1);
     room_t *room = the_room(fx);
     assert_null(room_occupant_by_nick(room, "Bob"));
     assert_null(room_occupant_by_jid(room, BOB));

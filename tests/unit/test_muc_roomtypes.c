@@ -6,37 +6,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "muc/ns.h"
-#include "tests/support/fixture.h"
+#include "tests/support/muc_asserts.h"
 
-#define ROOM  "room@" FX_DOMAIN
-#define ALICE "alice@localhost/a"
-#define BOB   "bob@localhost/b"
-#define CAROL "carol@localhost/c"
-#define DAVE  "dave@localhost/d"
+#define DAVE "dave@localhost/d"
 
-#define NS_ROOMCONFIG "http://jabber.org/protocol/muc#roomconfig"
-#define NS_REQUEST    "http://jabber.org/protocol/muc#request"
+#define NS_REQUEST "http://jabber.org/protocol/muc#request"
 
-#define JOIN(from, nick)                                                                 \
-    "<presence from='" from "' to='" ROOM "/" nick "'><x xmlns='" NS_MUC "'/></"         \
-    "presence>"
 #define JOIN_PW(from, nick, pw)                                                          \
     "<presence from='" from "' to='" ROOM "/" nick "'><x xmlns='" NS_MUC                 \
     "'><password>" pw "</password></x></presence>"
-#define CONFIG(from, id, fields)                                                         \
-    "<iq type='set' id='" id "' from='" from "' to='" ROOM                               \
-    "'><query xmlns='" NS_MUC_OWNER "'><x xmlns='" NS_DATA                               \
-    "' type='submit'><field var='FORM_TYPE'><value>" NS_ROOMCONFIG                       \
-    "</value></field>" fields "</x></query></iq>"
-#define FIELD(var, value)                                                                \
-    "<field var='muc#roomconfig_" var "'><value>" value "</value></field>"
-#define ADMIN_SET(from, id, items)                                                       \
-    "<iq type='set' id='" id "' from='" from "' to='" ROOM                               \
-    "'><query xmlns='" NS_MUC_ADMIN "'>" items "</query></iq>"
-#define AFF_ITEM(jid, aff) "<item jid='" jid "' affiliation='" aff "'/>"
-#define DISCO(id, to, ns)                                                                \
-    "<iq type='get' id='" id "' from='" BOB "' to='" to "'><query xmlns='" ns "'/></iq>"
 #define GROUPCHAT(from, id, body)                                                        \
     "<message type='groupchat' id='" id "' from='" from "' to='" ROOM "'><body>" body    \
     "</body></message>"
@@ -45,105 +23,6 @@
     "'><invite to='" to "'><reason>" reason "</reason></invite></x></message>"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static xmpp_stanza_t *muc_x(xmpp_stanza_t *st)
-{
-    return xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC_USER);
-}
-
-static xmpp_stanza_t *muc_item(xmpp_stanza_t *st)
-{
-    xmpp_stanza_t *x = muc_x(st);
-    assert_non_null(x);
-    xmpp_stanza_t *item = xmpp_stanza_get_child_by_name(x, "item");
-    assert_non_null(item);
-    return item;
-}
-
-static int has_status(xmpp_stanza_t *st, int code)
-{
-    char want[8];
-    snprintf(want, sizeof want, "%d", code);
-    xmpp_stanza_t *x = muc_x(st);
-    for (xmpp_stanza_t *c = x ? xmpp_stanza_get_children(x) : NULL; c;
-         c = xmpp_stanza_get_next(c)) {
-        const char *v =
-            xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "status") == 0
-                ? xmpp_stanza_get_attribute(c, "code")
-                : NULL;
-        if (v && strcmp(v, want) == 0) return 1;
-    }
-    return 0;
-}
-
-static int child_count(xmpp_stanza_t *st, const char *name)
-{
-    int n = 0;
-    for (xmpp_stanza_t *c = st ? xmpp_stanza_get_children(st) : NULL; c;
-         c = xmpp_stanza_get_next(c))
-        if (xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), name) == 0) n++;
-    return n;
-}
-
-static void assert_text(xmpp_stanza_t *el, const char *expected)
-{
-    assert_non_null(el);
-    char *text = xmpp_stanza_get_text(el);
-    assert_non_null(text);
-    assert_string_equal(text, expected);
-    xmpp_free(xmpp_stanza_get_context(el), text);
-}
-
-static void assert_presence(xmpp_stanza_t *st, const char *type, const char *from,
-                            const char *to, const char *aff, const char *role,
-                            const char *jid)
-{
-    assert_string_equal(xmpp_stanza_get_name(st), "presence");
-    assert_attr(st, "type", type);
-    assert_attr(st, "from", from);
-    assert_attr(st, "to", to);
-    xmpp_stanza_t *item = muc_item(st);
-    assert_attr(item, "affiliation", aff);
-    assert_attr(item, "role", role);
-    assert_attr(item, "jid", jid);
-}
-
-static int is_to(xmpp_stanza_t *st, const char *to)
-{
-    const char *v = xmpp_stanza_get_to(st);
-    return v && strcmp(v, to) == 0;
-}
-
-static size_t count_to(fixture_t *fx, const char *to)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (is_to(fx->cap.stanzas[i], to)) n++;
-    return n;
-}
-
-static xmpp_stanza_t *nth_to(fixture_t *fx, const char *to, size_t n)
-{
-    size_t left = n;
-    for (size_t i = 0; i < fx->cap.count; i++)
-        if (is_to(fx->cap.stanzas[i], to) && left-- == 0) return fx->cap.stanzas[i];
-    fail_msg("no stanza #%zu addressed to %s", n, to);
-    return NULL;
-}
-
-/* The presence from `from` addressed to `to`; fails if absent. */
-static xmpp_stanza_t *presence_from_to(fixture_t *fx, const char *from, const char *to)
-{
-    for (size_t n = 0; n < fx->cap.count; n++) {
-        xmpp_stanza_t *s = fx->cap.stanzas[n];
-        const char *f = xmpp_stanza_get_from(s);
-        if (strcmp(xmpp_stanza_get_name(s), "presence") == 0 && is_to(s, to) && f &&
-            strcmp(f, from) == 0)
-            return s;
-    }
-    fail_msg("no presence from %s to %s", from, to);
-    return NULL;
-}
 
 /* Whether `needle` occurs anywhere in the serialized stanza. */
 static int serialized_contains(xmpp_stanza_t *st, const char *needle)
@@ -164,19 +43,6 @@ static int capture_contains(fixture_t *fx, const char *needle)
     return 0;
 }
 
-static int has_feature(xmpp_stanza_t *query, const char *var)
-{
-    for (xmpp_stanza_t *c = xmpp_stanza_get_children(query); c;
-         c = xmpp_stanza_get_next(c)) {
-        const char *v =
-            xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "feature") == 0
-                ? xmpp_stanza_get_attribute(c, "var")
-                : NULL;
-        if (v && strcmp(v, var) == 0) return 1;
-    }
-    return 0;
-}
-
 /* Feeds xml and expects exactly one error reply to `to`; capture cleared. */
 static void feed_expect_error(fixture_t *fx, const char *xml, const char *to,
                               const char *type, const char *cond)
@@ -187,13 +53,6 @@ static void feed_expect_error(fixture_t *fx, const char *xml, const char *to,
     assert_attr(e, "to", to);
     assert_stanza_error(e, type, cond);
     capture_clear(&fx->cap);
-}
-
-static room_t *the_room(fixture_t *fx)
-{
-    room_t *room = service_room(fx->svc, "room");
-    assert_non_null(room);
-    return room;
 }
 
 static occupant_t *occupant(fixture_t *fx, const char *nick)
@@ -352,20 +211,6 @@ static void test_members_only_switch_removes_non_members(void **state)
     "<field var='muc#jid'><value>" BOB "</value></field>"                                \
     "<field var='muc#roomnick'><value>" nick "</value></field>"                          \
     "<field var='muc#request_allow'><value>" allow "</value></field></x></message>"
-
-/* The field `var` of a data form, failing if absent. */
-static xmpp_stanza_t *form_field(xmpp_stanza_t *x, const char *var)
-{
-    for (xmpp_stanza_t *c = xmpp_stanza_get_children(x); c; c = xmpp_stanza_get_next(c)) {
-        const char *v =
-            xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "field") == 0
-                ? xmpp_stanza_get_attribute(c, "var")
-                : NULL;
-        if (v && strcmp(v, var) == 0) return c;
-    }
-    fail_msg("form has no field %s", var);
-    return NULL;
-}
 
 static void assert_field_value(xmpp_stanza_t *x, const char *var, const char *value)
 {

@@ -2,41 +2,13 @@
  * the service's room-creation restriction. */
 #include <string.h>
 
-#include "muc/ns.h"
-#include "tests/support/fixture.h"
+#include "tests/support/muc_asserts.h"
 
-#define ROOM  "room@" FX_DOMAIN
-#define ALICE "alice@localhost/a"
-#define BOB   "bob@localhost/b"
-
-#define JOIN(from, room, nick)                                                           \
+#define JOIN_AT(from, room, nick)                                                        \
     "<presence from='" from "' to='" room "@" FX_DOMAIN "/" nick "'><x xmlns='" NS_MUC   \
     "'/></presence>"
-#define DISCO(id, to, ns)                                                                \
-    "<iq type='get' id='" id "' from='" BOB "' to='" to "'><query xmlns='" ns "'/></iq>"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static int child_count(xmpp_stanza_t *st, const char *name)
-{
-    int n = 0;
-    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c; c = xmpp_stanza_get_next(c))
-        if (xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), name) == 0) n++;
-    return n;
-}
-
-static int has_feature(xmpp_stanza_t *query, const char *var)
-{
-    for (xmpp_stanza_t *c = xmpp_stanza_get_children(query); c;
-         c = xmpp_stanza_get_next(c)) {
-        const char *v =
-            xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "feature") == 0
-                ? xmpp_stanza_get_attribute(c, "var")
-                : NULL;
-        if (v && strcmp(v, var) == 0) return 1;
-    }
-    return 0;
-}
 
 /* The only stanza fed xml produced. */
 static xmpp_stanza_t *feed_one(fixture_t *fx, const char *xml)
@@ -65,7 +37,7 @@ static void create(fixture_t *fx, const char *join_xml, const char *unlock_xml)
 static void test_room_disco_info(void **state)
 {
     fixture_t *fx = *state;
-    create(fx, JOIN(ALICE, "room", "Alice"), UNLOCK("room"));
+    create(fx, JOIN_AT(ALICE, "room", "Alice"), UNLOCK("room"));
     xmpp_stanza_t *r = feed_one(fx, DISCO("d1", ROOM, NS_DISCO_INFO));
     assert_attr(r, "type", "result");
     assert_attr(r, "id", "d1");
@@ -94,7 +66,7 @@ static void test_room_disco_info(void **state)
 static void test_room_disco_info_follows_config(void **state)
 {
     fixture_t *fx = *state;
-    create(fx, JOIN(ALICE, "room", "Alice"), UNLOCK("room"));
+    create(fx, JOIN_AT(ALICE, "room", "Alice"), UNLOCK("room"));
     room_t *room = service_room(fx->svc, "room");
     assert_non_null(room);
     room->cfg.whois_anyone = true;
@@ -124,7 +96,7 @@ static void test_room_disco_info_missing_room(void **state)
 static void test_room_disco_info_locked_room(void **state)
 {
     fixture_t *fx = *state;
-    create(fx, JOIN(ALICE, "room", "Alice"), NULL);
+    create(fx, JOIN_AT(ALICE, "room", "Alice"), NULL);
     xmpp_stanza_t *r = feed_one(fx, DISCO("d4", ROOM, NS_DISCO_INFO));
     assert_stanza_error(r, "cancel", "item-not-found");
 }
@@ -132,7 +104,7 @@ static void test_room_disco_info_locked_room(void **state)
 static void test_room_disco_items_lists_occupants(void **state)
 {
     fixture_t *fx = *state;
-    create(fx, JOIN(ALICE, "room", "Alice"), UNLOCK("room"));
+    create(fx, JOIN_AT(ALICE, "room", "Alice"), UNLOCK("room"));
     xmpp_stanza_t *r = feed_one(fx, DISCO("d5", ROOM, NS_DISCO_ITEMS));
     assert_attr(r, "type", "result");
     xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(r, "query", NS_DISCO_ITEMS);
@@ -146,9 +118,9 @@ static void test_room_disco_items_lists_occupants(void **state)
 static void test_service_items_lists_unlocked_public_rooms(void **state)
 {
     fixture_t *fx = *state;
-    create(fx, JOIN(ALICE, "room", "Alice"), UNLOCK("room"));
-    create(fx, JOIN(ALICE, "locked", "Alice"), NULL);
-    create(fx, JOIN(ALICE, "hidden", "Alice"), UNLOCK("hidden"));
+    create(fx, JOIN_AT(ALICE, "room", "Alice"), UNLOCK("room"));
+    create(fx, JOIN_AT(ALICE, "locked", "Alice"), NULL);
+    create(fx, JOIN_AT(ALICE, "hidden", "Alice"), UNLOCK("hidden"));
     service_room(fx->svc, "hidden")->cfg.public_list = false;
 
     xmpp_stanza_t *r = feed_one(fx, DISCO("i1", FX_DOMAIN, NS_DISCO_ITEMS));
@@ -166,8 +138,8 @@ static void test_service_items_lists_unlocked_public_rooms(void **state)
 static void test_service_items_sorted(void **state)
 {
     fixture_t *fx = *state;
-    create(fx, JOIN(ALICE, "zeta", "Alice"), UNLOCK("zeta"));
-    create(fx, JOIN(ALICE, "alpha", "Alice"), UNLOCK("alpha"));
+    create(fx, JOIN_AT(ALICE, "zeta", "Alice"), UNLOCK("zeta"));
+    create(fx, JOIN_AT(ALICE, "alpha", "Alice"), UNLOCK("alpha"));
     xmpp_stanza_t *r = feed_one(fx, DISCO("i2", FX_DOMAIN, NS_DISCO_ITEMS));
     xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(r, "query", NS_DISCO_ITEMS);
     assert_non_null(q);
@@ -180,7 +152,7 @@ static void test_service_items_sorted(void **state)
 static void test_service_items_drop_destroyed_room(void **state)
 {
     fixture_t *fx = *state;
-    create(fx, JOIN(ALICE, "room", "Alice"), UNLOCK("room"));
+    create(fx, JOIN_AT(ALICE, "room", "Alice"), UNLOCK("room"));
     assert_int_equal(fixture_feed(fx, "<presence type='unavailable' from='" ALICE
                                       "' to='" ROOM "/Alice'/>"),
                      1);
@@ -191,17 +163,6 @@ static void test_service_items_drop_destroyed_room(void **state)
 }
 
 /* ---- who may create rooms ---------------------------------------------- */
-
-/* Feeds xml to svc2; returns how many stanzas it sent into fx->cap. */
-static size_t feed_svc(fixture_t *fx, service_t *svc, const char *xml)
-{
-    size_t before = fx->cap.count;
-    xmpp_stanza_t *st = xmpp_stanza_new_from_string(fx->ctx, xml);
-    assert_non_null(st);
-    service_handle(svc, st, &fx->cap.sink);
-    xmpp_stanza_release(st);
-    return fx->cap.count - before;
-}
 
 static void test_room_creation_restricted(void **state)
 {
@@ -215,7 +176,7 @@ static void test_room_creation_restricted(void **state)
     assert_non_null(svc2);
 
     /* alice@localhost: neither the domain nor the JID is listed */
-    assert_int_equal(feed_svc(fx, svc2, JOIN(ALICE, "r1", "Alice")), 1);
+    assert_int_equal(feed_svc(fx, svc2, JOIN_AT(ALICE, "r1", "Alice")), 1);
     xmpp_stanza_t *e = capture_at(&fx->cap, 0);
     assert_string_equal(xmpp_stanza_get_name(e), "presence");
     assert_stanza_error(e, "cancel", "not-allowed");
@@ -225,7 +186,7 @@ static void test_room_creation_restricted(void **state)
     capture_clear(&fx->cap);
 
     /* a listed bare JID */
-    assert_int_equal(feed_svc(fx, svc2, JOIN("boss@localhost/desk", "r2", "Boss")), 2);
+    assert_int_equal(feed_svc(fx, svc2, JOIN_AT("boss@localhost/desk", "r2", "Boss")), 2);
     xmpp_stanza_t *p = capture_at(&fx->cap, 0);
     assert_attr(p, "type", NULL);
     assert_attr(p, "from", "r2@" FX_DOMAIN "/Boss");
@@ -233,16 +194,16 @@ static void test_room_creation_restricted(void **state)
     capture_clear(&fx->cap);
 
     /* anyone from a listed domain */
-    assert_int_equal(feed_svc(fx, svc2, JOIN("x@example.org/r", "r3", "X")), 2);
+    assert_int_equal(feed_svc(fx, svc2, JOIN_AT("x@example.org/r", "r3", "X")), 2);
     assert_attr(capture_at(&fx->cap, 0), "type", NULL);
     assert_non_null(service_room(svc2, "r3"));
     capture_clear(&fx->cap);
 
     /* neither a subdomain nor a user of the listed JID's domain */
-    assert_int_equal(feed_svc(fx, svc2, JOIN("x@sub.example.org/r", "r4", "X")), 1);
+    assert_int_equal(feed_svc(fx, svc2, JOIN_AT("x@sub.example.org/r", "r4", "X")), 1);
     assert_stanza_error(capture_at(&fx->cap, 0), "cancel", "not-allowed");
     capture_clear(&fx->cap);
-    assert_int_equal(feed_svc(fx, svc2, JOIN("bossy@localhost/r", "r5", "X")), 1);
+    assert_int_equal(feed_svc(fx, svc2, JOIN_AT("bossy@localhost/r", "r5", "X")), 1);
     assert_stanza_error(capture_at(&fx->cap, 0), "cancel", "not-allowed");
     capture_clear(&fx->cap);
 
@@ -258,7 +219,7 @@ static void test_room_creation_restricted(void **state)
         1);
     assert_attr(capture_at(&fx->cap, 0), "type", "result");
     capture_clear(&fx->cap);
-    assert_int_equal(feed_svc(fx, svc2, JOIN(ALICE, "r2", "Alice")),
+    assert_int_equal(feed_svc(fx, svc2, JOIN_AT(ALICE, "r2", "Alice")),
                      4); /* Boss, self x2, subject */
     assert_attr(capture_at(&fx->cap, 0), "type", NULL);
     capture_clear(&fx->cap);
@@ -269,7 +230,8 @@ static void test_room_creation_restricted(void **state)
 static void test_room_creation_open_by_default(void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal(fixture_feed(fx, JOIN("anyone@elsewhere.example/x", "r", "A")), 2);
+    assert_int_equal(fixture_feed(fx, JOIN_AT("anyone@elsewhere.example/x", "r", "A")),
+                     2);
     assert_attr(capture_at(&fx->cap, 0), "type", NULL);
     assert_non_null(service_room(fx->svc, "r"));
 }

@@ -4,40 +4,18 @@
  * affiliations, the subject and the history survive, destroying or
  * switching persistence off deletes them, temporary rooms are never
  * written, and a full store refuses a change without applying it. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "muc/ns.h"
-#include "tests/support/fixture.h"
+#include "tests/support/muc_asserts.h"
+#include "tests/support/tmpdir.h"
 #include "storage/storage.h"
 
-#define ROOM_NAME "room"
-#define ROOM      ROOM_NAME "@" FX_DOMAIN
-#define ALICE     "alice@localhost/a"
-#define BOB       "bob@localhost/b"
-#define CAROL     "carol@localhost/c"
+#define ROOM_NAME "room" /* the local part of ROOM */
 
-#define NS_ROOMCONFIG "http://jabber.org/protocol/muc#roomconfig"
-#define MAP_SIZE      (4u << 20)
+#define MAP_SIZE (4u << 20)
 
-#define JOIN(from, nick)                                                                 \
-    "<presence from='" from "' to='" ROOM "/" nick "'><x xmlns='" NS_MUC "'/></"         \
-    "presence>"
-#define LEAVE(from, nick)                                                                \
-    "<presence type='unavailable' from='" from "' to='" ROOM "/" nick "'/>"
-#define CONFIG(from, id, fields)                                                         \
-    "<iq type='set' id='" id "' from='" from "' to='" ROOM                               \
-    "'><query xmlns='" NS_MUC_OWNER "'><x xmlns='" NS_DATA "' type='submit'>"            \
-    "<field var='FORM_TYPE'><value>" NS_ROOMCONFIG "</value></field>" fields             \
-    "</x></query></iq>"
-#define FIELD(var, value)                                                                \
-    "<field var='muc#roomconfig_" var "'><value>" value "</value></field>"
-#define ADMIN_SET(from, id, items)                                                       \
-    "<iq type='set' id='" id "' from='" from "' to='" ROOM                               \
-    "'><query xmlns='" NS_MUC_ADMIN "'>" items "</query></iq>"
 #define GROUPCHAT(from, body)                                                            \
     "<message type='groupchat' from='" from "' to='" ROOM "'><body>" body                \
     "</body></message>"
@@ -62,20 +40,6 @@ typedef struct pfx {
 } pfx_t;
 
 /* ---- setup ------------------------------------------------------------ */
-
-static int remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    char path[512];
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    return rmdir(dir);
-}
 
 static void start_service(pfx_t *p)
 {
@@ -167,33 +131,6 @@ static xmpp_stanza_t *iq_reply(pfx_t *p, const char *id)
 static void assert_iq_result(pfx_t *p, const char *id)
 {
     assert_attr(iq_reply(p, id), "type", "result");
-}
-
-static int any_error(pfx_t *p)
-{
-    for (size_t i = 0; i < p->fx->cap.count; i++)
-        if (xmpp_stanza_get_child_by_name(p->fx->cap.stanzas[i], "error")) return 1;
-    return 0;
-}
-
-static int has_status(xmpp_stanza_t *st, const char *code)
-{
-    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", NS_MUC_USER);
-    for (xmpp_stanza_t *c = x ? xmpp_stanza_get_children(x) : NULL; c;
-         c = xmpp_stanza_get_next(c)) {
-        const char *v =
-            xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), "status") == 0
-                ? xmpp_stanza_get_attribute(c, "code")
-                : NULL;
-        if (v && strcmp(v, code) == 0) return 1;
-    }
-    return 0;
-}
-
-static int is_to(xmpp_stanza_t *st, const char *to)
-{
-    const char *v = xmpp_stanza_get_to(st);
-    return v && strcmp(v, to) == 0;
 }
 
 /* The text of child `name` (caller frees with xmpp_free), or NULL. */
@@ -425,7 +362,7 @@ static void test_join_after_restart_enters_stored_room(void **state)
     restart(p);
 
     feed(p, JOIN(BOB, "Bob"));
-    assert_false(any_error(p));
+    assert_false(any_error(p->fx));
     room_t *room = service_room_loaded(p->fx->svc, ROOM_NAME);
     assert_non_null(room);
     assert_false(room->locked);
@@ -433,7 +370,7 @@ static void test_join_after_restart_enters_stored_room(void **state)
     assert_true(room->cfg.persistent);
     /* not a new room: no 201, and Bob is not its owner */
     for (size_t i = 0; i < p->fx->cap.count; i++)
-        assert_false(has_status(p->fx->cap.stanzas[i], "201"));
+        assert_false(has_status(p->fx->cap.stanzas[i], 201));
     assert_int_equal(room_affiliation(room, "bob@localhost"), AFF_NONE);
     assert_int_equal(room_affiliation(room, "alice@localhost"), AFF_OWNER);
 
@@ -528,7 +465,7 @@ static void test_subject_survives_restart(void **state)
     pfx_t *p = *state;
     create_persistent(p);
     feed(p, SUBJECT(ALICE, "Stored topic \xe2\x9c\x93"));
-    assert_false(any_error(p));
+    assert_false(any_error(p->fx));
     store_room_t r;
     store_aff_t *affs;
     size_t n;
@@ -558,7 +495,7 @@ static void test_history_survives_unload_and_reload(void **state)
     feed(p, GROUPCHAT(ALICE, "one"));
     feed(p, GROUPCHAT(ALICE, "two"));
     feed(p, GROUPCHAT(ALICE, "three"));
-    assert_false(any_error(p));
+    assert_false(any_error(p->fx));
     feed(p, LEAVE(ALICE, "Alice"));
     assert_null(service_room_loaded(p->fx->svc, ROOM_NAME));
     void *blob;
@@ -679,7 +616,7 @@ static void test_config_enforced_after_restart(void **state)
 
     feed(p, "<presence from='" BOB "' to='" ROOM "/Bob'><x xmlns='" NS_MUC
             "'><password>pw</password></x></presence>");
-    assert_false(any_error(p));
+    assert_false(any_error(p->fx));
     room_t *room = service_room_loaded(p->fx->svc, ROOM_NAME);
     assert_non_null(room);
     assert_true(room->cfg.password_protected);
@@ -729,7 +666,7 @@ static void test_destroy_removes_from_store(void **state)
     restart(p);
     capture_clear(&p->fx->cap);
     feed(p, JOIN(BOB, "Bob"));
-    assert_true(has_status(capture_at(&p->fx->cap, 0), "201"));
+    assert_true(has_status(capture_at(&p->fx->cap, 0), 201));
     room_t *room = service_room_loaded(p->fx->svc, ROOM_NAME);
     assert_non_null(room);
     assert_true(room->locked);
@@ -778,7 +715,7 @@ static void test_temporary_rooms_never_written(void **state)
     feed(p, SUBJECT(BOB, "Topic"));
     feed(p, ADMIN_SET(ALICE, "a1", "<item affiliation='member' jid='carol@localhost'/>"));
     feed(p, CONFIG(ALICE, "c2", FIELD("roomname", "Still temp")));
-    assert_false(any_error(p));
+    assert_false(any_error(p->fx));
     assert_int_equal(stored_rooms(p), 0);
     feed(p, LEAVE(BOB, "Bob"));
     feed(p, LEAVE(ALICE, "Alice"));
@@ -874,7 +811,7 @@ static void test_store_full_owner_submit_refused(void **state)
     /* the room goes on working, as a temporary one */
     capture_clear(&p->fx->cap);
     feed(p, GROUPCHAT(ALICE, "still here"));
-    assert_false(any_error(p));
+    assert_false(any_error(p->fx));
 }
 
 static void test_store_full_change_of_persistent_room_refused(void **state)

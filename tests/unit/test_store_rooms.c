@@ -6,7 +6,6 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <cmocka.h>
 
 #include "storage/storage.h"
+#include "tests/support/tmpdir.h"
 
 #define MAP_SIZE (4u << 20)
 
@@ -23,21 +23,6 @@ typedef struct tstore {
 } tstore_t;
 
 /* ---- fixture: a fresh store in its own temporary directory ------------ */
-
-/* Removes a flat directory (an LMDB environment: data.mdb, lock.mdb). */
-static int remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    char path[512];
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    return rmdir(dir);
-}
 
 static store_t *open_store(const char *dir, size_t map, bool read_only)
 {

@@ -1,0 +1,9 @@
+/* tmpdir.h - temporary directories for the tests that keep a store on disk. */
+#ifndef MUCD_TEST_TMPDIR_H
+#define MUCD_TEST_TMPDIR_H
+
+/* Removes a flat directory (an LMDB environment: data.mdb, lock.mdb) and
+ * the files in it; returns rmdir's result, -1 if it cannot be opened. */
+int remove_dir(const char *dir);
+
+#endif
