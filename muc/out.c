@@ -21,8 +21,19 @@ void out_bcast_begin(out_bcast_t *b, out_sink_t *sink, xmpp_stanza_t *tmpl)
     }
 }
 
-/* Appends s escaped for an attribute value in single quotes. */
-static size_t escape_into(char *dst, const char *s)
+void out_send_xml(out_sink_t *sink, xmpp_ctx_t *ctx, const char *xml, size_t len)
+{
+    if (sink->send_raw) {
+        sink->send_raw(sink, xml, len);
+        return;
+    }
+    char *copy = strndup(xml, len);
+    xmpp_stanza_t *st = copy ? xmpp_stanza_new_from_string(ctx, copy) : NULL;
+    free(copy);
+    if (st) sink->send(sink, st);
+}
+
+size_t out_escape_attr(char *dst, const char *s)
 {
     size_t n = 0;
     for (; *s; s++) {
@@ -74,7 +85,7 @@ void out_bcast_to(out_bcast_t *b, const char *to)
     memcpy(b->buf, b->text, n);
     memcpy(b->buf + n, " to='", 5);
     n += 5;
-    n += escape_into(b->buf + n, to);
+    n += out_escape_attr(b->buf + n, to);
     b->buf[n++] = '\'';
     memcpy(b->buf + n, b->text + b->name_end, b->len - b->name_end);
     n += b->len - b->name_end;

@@ -38,6 +38,14 @@ typedef struct out_bcast {
     size_t cap;
 } out_bcast_t;
 
+/* Sends an already serialized stanza: raw when the sink can, parsed into a
+ * stanza otherwise (xml must be one complete element). */
+void out_send_xml(out_sink_t *sink, xmpp_ctx_t *ctx, const char *xml, size_t len);
+
+/* Appends s to dst escaped for an attribute value (dst needs 6x room);
+ * returns the bytes written. */
+size_t out_escape_attr(char *dst, const char *s);
+
 void out_bcast_begin(out_bcast_t *b, out_sink_t *sink, xmpp_stanza_t *tmpl);
 void out_bcast_to(out_bcast_t *b, const char *to);
 void out_bcast_end(out_bcast_t *b);

@@ -54,16 +54,23 @@ static void add_status(xmpp_ctx_t *ctx, xmpp_stanza_t *x, int code)
     xmpp_stanza_set_attribute(stanza_add_child(ctx, x, "status", NULL), "code", buf);
 }
 
+/* Whether a presence child is carried in the room (MUC protocol elements
+ * and errors are not). */
+static bool carried(xmpp_stanza_t *c)
+{
+    if (!xmpp_stanza_is_tag(c) || strcmp(xmpp_stanza_get_name(c), "error") == 0)
+        return false;
+    const char *ns = xmpp_stanza_get_ns(c);
+    return !(ns && strncmp(ns, NS_MUC, strlen(NS_MUC)) == 0);
+}
+
 /* Copies the client's presence children, leaving out MUC protocol elements. */
 static void copy_payload(xmpp_stanza_t *dst, xmpp_stanza_t *payload)
 {
     if (!payload) return;
     for (xmpp_stanza_t *c = xmpp_stanza_get_children(payload); c;
          c = xmpp_stanza_get_next(c)) {
-        if (!xmpp_stanza_is_tag(c)) continue;
-        const char *ns = xmpp_stanza_get_ns(c);
-        if (ns && strncmp(ns, NS_MUC, strlen(NS_MUC)) == 0) continue;
-        if (strcmp(xmpp_stanza_get_name(c), "error") == 0) continue;
+        if (!carried(c)) continue;
         xmpp_stanza_t *copy = xmpp_stanza_copy(c);
         if (copy) xmpp_stanza_add_child_ex(dst, copy, 0);
     }
@@ -134,19 +141,104 @@ static void broadcast_presence(room_t *room, occupant_t *occ, const pres_view_t 
     }
 }
 
+/* The session's carried presence children, serialized once and cached
+ * (room.c drops the cache when the presence changes). */
+static const char *payload_xml(session_t *s)
+{
+    if (s->payload_xml) return s->payload_xml;
+    size_t len = 0;
+    char *out = calloc(1, 1);
+    for (xmpp_stanza_t *c = s->presence ? xmpp_stanza_get_children(s->presence) : NULL;
+         c && out; c = xmpp_stanza_get_next(c)) {
+        char *t;
+        size_t tl;
+        if (!carried(c) || xmpp_stanza_to_text(c, &t, &tl) != 0) continue;
+        char *grown = realloc(out, len + tl + 1);
+        if (grown) {
+            memcpy(grown + len, t, tl);
+            len += tl;
+            grown[len] = '\0';
+            out = grown;
+        }
+        xmpp_free(xmpp_stanza_get_context(c), t);
+        if (!grown) {
+            free(out);
+            out = NULL;
+        }
+    }
+    s->payload_xml = out;
+    return out ? out : "";
+}
+
+typedef struct textbuf {
+    char *p;
+    size_t len, cap;
+    bool oom; /* a write failed: the text is incomplete, never send it */
+} textbuf_t;
+
+static bool tb_reserve(textbuf_t *b, size_t more)
+{
+    if (b->len + more <= b->cap) return true;
+    size_t cap = (b->len + more) * 2;
+    char *grown = realloc(b->p, cap);
+    if (!grown) {
+        b->oom = true;
+        return false;
+    }
+    b->p = grown;
+    b->cap = cap;
+    return true;
+}
+
+static void tb_raw(textbuf_t *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (!tb_reserve(b, n)) return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void tb_attr(textbuf_t *b, const char *s)
+{
+    if (tb_reserve(b, 6 * strlen(s))) b->len += out_escape_attr(b->p + b->len, s);
+}
+
+/* r's presence as a joining session sees it, written straight as text: the
+ * join burst is one presence per occupant, so no stanza is built for it. */
+static void send_presence_text(room_t *room, occupant_t *r, bool jid, const char *to,
+                               textbuf_t *b, out_sink_t *out)
+{
+    b->len = 0;
+    b->oom = false;
+    tb_raw(b, "<presence from='");
+    tb_attr(b, room->jid);
+    tb_raw(b, "/");
+    tb_attr(b, r->nick);
+    tb_raw(b, "' to='");
+    tb_attr(b, to);
+    tb_raw(b, "'>");
+    tb_raw(b, payload_xml(r->sessions));
+    tb_raw(b, "<x xmlns='" NS_MUC_USER "'><item affiliation='");
+    tb_raw(b, affiliation_name(room_affiliation(room, r->bare_jid)));
+    tb_raw(b, "' role='");
+    tb_raw(b, role_name(r->role));
+    if (jid) {
+        tb_raw(b, "' jid='");
+        tb_attr(b, r->sessions->jid);
+    }
+    tb_raw(b, "'/></x></presence>");
+    if (!b->oom) out_send_xml(out, room->svc->ctx, b->p, b->len);
+}
+
 /* Sends every other occupant's presence to a joining session. */
 static void send_occupants_to(room_t *room, occupant_t *joiner, const char *to,
                               out_sink_t *out)
 {
     bool jid = muc_sees_jids(room, joiner);
-    for (occupant_t *r = room->first; r; r = r->next) {
-        if (r == joiner) continue;
-        pres_view_t v = {.payload = r->sessions->presence};
-        xmpp_stanza_t *st = build_presence(room, r, &v, jid, false);
-        if (!st) continue;
-        xmpp_stanza_set_to(st, to);
-        out_send(out, st);
-    }
+    textbuf_t b = {0};
+    for (occupant_t *r = room->first; r; r = r->next)
+        if (r != joiner) send_presence_text(room, r, jid, to, &b, out);
+    free(b.p);
 }
 
 bool muc_room_drop_if_empty(room_t *room)

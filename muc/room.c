@@ -41,6 +41,7 @@ room_t *room_new(service_t *svc, const char *name)
 static void session_free(session_t *s)
 {
     if (s->presence) xmpp_stanza_release(s->presence);
+    free(s->payload_xml);
     free(s->jid);
     free(s);
 }
@@ -165,6 +166,8 @@ void room_session_set_presence(session_t *s, xmpp_stanza_t *presence)
     xmpp_stanza_t *copy = xmpp_stanza_clone(presence);
     if (s->presence) xmpp_stanza_release(s->presence);
     s->presence = copy;
+    free(s->payload_xml); /* stale */
+    s->payload_xml = NULL;
 }
 
 session_t *occupant_session(const occupant_t *occ, const char *full_jid)

@@ -18,6 +18,7 @@ typedef struct session {
     struct session *next;
     char *jid;               /* the real full JID */
     xmpp_stanza_t *presence; /* last available presence, MUC elements removed */
+    char *payload_xml;       /* its payload serialized (presence.c), or NULL */
 } session_t;
 
 typedef struct occupant {

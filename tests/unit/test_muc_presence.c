@@ -280,6 +280,32 @@ static void test_presence_update_broadcast(void **state)
     xmpp_stanza_t *b = nth_to(fx, CAROL, 1);
     assert_attr(b, "from", ROOM "/Bob");
     assert_child_text(b, "show", "away");
+    assert_child_text(b, "status", "brb");
+}
+
+/* Occupant presences sent to a joiner are written as text: markup in nicks,
+ * JIDs and status must come out escaped and intact. */
+static void test_joiner_sees_escaped_nick_and_status(void **state)
+{
+    fixture_t *fx = *state;
+    room_with_bob(fx);
+    fixture_feed(fx, "<presence type='unavailable' from='" BOB "' to='" ROOM "/Bob'/>");
+    fixture_feed(fx, "<presence from='" BOB "' to='" ROOM "/a&amp;b&apos;&lt;c'>"
+                     "<x xmlns='http://jabber.org/protocol/muc'/>"
+                     "<status>1 &lt; 2 &amp; &quot;q&quot;</status><priority>5</priority>"
+                     "</presence>");
+    capture_clear(&fx->cap);
+    fixture_feed(fx, JOIN(CAROL, "Carol"));
+    xmpp_stanza_t *b = NULL;
+    for (size_t i = 0; i < fx->cap.count; i++) {
+        const char *from = xmpp_stanza_get_from(fx->cap.stanzas[i]);
+        if (from && strcmp(from, ROOM "/a&b'<c") == 0) b = fx->cap.stanzas[i];
+    }
+    assert_non_null(b);
+    assert_attr(b, "to", CAROL);
+    assert_child_text(b, "status", "1 < 2 & \"q\"");
+    assert_child_text(b, "priority", "5");
+    assert_presence(b, NULL, ROOM "/a&b'<c", CAROL, "none", "participant", NULL);
 }
 
 static void test_leave_broadcasts_unavailable(void **state)
@@ -670,6 +696,7 @@ int main(void)
         T(test_non_anonymous_room_shows_jids),
         T(test_rejoin_same_session_resends_state),
         T(test_presence_update_broadcast),
+        T(test_joiner_sees_escaped_nick_and_status),
         T(test_leave_broadcasts_unavailable),
         T(test_owner_leaving_keeps_affiliation),
         T(test_last_leave_destroys_temporary_room),
