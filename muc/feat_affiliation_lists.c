@@ -26,13 +26,6 @@ static void render_admins(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *fi
     render_list(room, ctx, field, AFF_ADMIN);
 }
 
-void feature_free_jid_list(char **list)
-{
-    for (size_t i = 0; list && list[i]; i++)
-        free(list[i]);
-    free(list);
-}
-
 /* Reads every <value/> as a JID into a NULL-terminated list of bare JIDs. */
 static muc_err_t parse_list(xmpp_stanza_t *field, char ***out, const char *var,
                             const char **why)
@@ -54,13 +47,13 @@ static muc_err_t parse_list(xmpp_stanza_t *field, char ***out, const char *var,
         int bad = jid_parse(text, &j);
         if (text) xmpp_free(xmpp_stanza_get_context(v), text);
         if (bad) {
-            feature_free_jid_list(list);
+            jid_list_free(list);
             *why = var;
             return ERR_JID_MALFORMED;
         }
         list[k++] = strdup(muc_bare_jid(&j, bare));
     }
-    feature_free_jid_list(*out);
+    jid_list_free(*out);
     *out = list;
     return MUC_OK;
 }

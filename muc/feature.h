@@ -96,9 +96,6 @@ muc_err_t feature_check_join(const room_t *room, const join_info_t *j, const cha
 /* Adds every feature's disco#info features. */
 void feature_disco(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *query);
 
-/* Frees a NULL-terminated list of JIDs (config_draft_t owners/admins). */
-void feature_free_jid_list(char **list);
-
 /* Appends status code c to a 0-terminated list of at most 8. */
 void feature_add_code(int *codes, int c);
 

@@ -1,6 +1,7 @@
 /* jid.c - JID parsing and comparison. */
 #include "muc/jid.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -63,4 +64,11 @@ int jid_parse(const char *s, jid_t *j)
 bool jid_domain_eq(const char *a, const char *b)
 {
     return strcasecmp(a, b) == 0;
+}
+
+void jid_list_free(char **list)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        free(list[i]);
+    free(list);
 }

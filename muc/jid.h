@@ -20,6 +20,9 @@ typedef struct jid {
  * characters, or control characters anywhere. */
 int jid_parse(const char *s, jid_t *j);
 
+/* Frees a NULL-terminated array of strings (lists of JIDs); NULL is fine. */
+void jid_list_free(char **list);
+
 /* ASCII case-insensitive domain comparison. */
 bool jid_domain_eq(const char *a, const char *b);
 

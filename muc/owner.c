@@ -67,13 +67,22 @@ static void render_field(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *for
     }
 }
 
+/* The addressed room, if the sender owns it. */
+static muc_err_t owned_room(request_t *req, room_t **room)
+{
+    char bare[JID_MAX_LEN];
+    *room = service_room(req->svc, req->to.local);
+    if (!*room) return ERR_ITEM_NOT_FOUND;
+    if (room_affiliation(*room, muc_bare_jid(&req->from, bare)) != AFF_OWNER)
+        return ERR_FORBIDDEN;
+    return MUC_OK;
+}
+
 muc_err_t owner_get(request_t *req)
 {
-    room_t *room = service_room(req->svc, req->to.local);
-    if (!room) return ERR_ITEM_NOT_FOUND;
-    char bare[JID_MAX_LEN];
-    if (room_affiliation(room, muc_bare_jid(&req->from, bare)) != AFF_OWNER)
-        return ERR_FORBIDDEN;
+    room_t *room;
+    muc_err_t err = owned_room(req, &room);
+    if (err) return err;
     if (stanza_element_count(req->payload) != 0) return ERR_BAD_REQUEST;
     xmpp_stanza_t *res = request_iq_result(req);
     if (!res) return ERR_INTERNAL_SERVER_ERROR;
@@ -296,8 +305,8 @@ static void announce(room_t *room, const int *codes, out_sink_t *out)
 static void draft_free(config_draft_t *d)
 {
     room_config_clear(&d->cfg);
-    feature_free_jid_list(d->owners);
-    feature_free_jid_list(d->admins);
+    jid_list_free(d->owners);
+    jid_list_free(d->admins);
 }
 
 /* Parses the form, stores the result, then applies it: nothing changes
@@ -389,11 +398,9 @@ static muc_err_t destroy(request_t *req, room_t *room, xmpp_stanza_t *d)
 
 muc_err_t owner_set(request_t *req)
 {
-    room_t *room = service_room(req->svc, req->to.local);
-    if (!room) return ERR_ITEM_NOT_FOUND;
-    char bare[JID_MAX_LEN];
-    if (room_affiliation(room, muc_bare_jid(&req->from, bare)) != AFF_OWNER)
-        return ERR_FORBIDDEN;
+    room_t *room;
+    muc_err_t err = owned_room(req, &room);
+    if (err) return err;
     xmpp_stanza_t *d = xmpp_stanza_get_child_by_name(req->payload, "destroy");
     if (d) return destroy(req, room, d);
     xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(req->payload, "x", NS_DATA);

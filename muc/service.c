@@ -38,13 +38,6 @@ fail:
     return NULL;
 }
 
-static void free_list(char **list)
-{
-    for (size_t i = 0; list && list[i]; i++)
-        free(list[i]);
-    free(list);
-}
-
 bool service_is_admin(const service_t *svc, const char *bare_jid)
 {
     for (size_t i = 0; svc->admins && svc->admins[i]; i++)
@@ -97,8 +90,8 @@ void service_free(service_t *svc)
         hash_free(svc->rooms);
     }
     iq_forward_free_all(svc);
-    free_list(svc->creators);
-    free_list(svc->admins);
+    jid_list_free(svc->creators);
+    jid_list_free(svc->admins);
     free(svc->domain);
     free(svc->name);
     free(svc);
