@@ -132,7 +132,10 @@ static bool owner_joined(void)
 }
 
 static bool unlocked;
-static bool room_unlocked(void) { return unlocked; }
+static bool room_unlocked(void)
+{
+    return unlocked;
+}
 
 static int on_instant(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {

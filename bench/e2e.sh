@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# End-to-end, side by side: ONE private Prosody on loopback serving both its
-# own MUC (conference.localhost) and mucd (chat.localhost), and the same
-# workload through c2s against each in the same run: K clients in one room,
-# messages fanned out as fast as the server takes them, then latency at a
-# fixed offered rate. Prints deliveries/s, p50/p99 and the ratio mucd/Prosody.
+# End-to-end, side by side: ONE private Prosody on loopback serving its own
+# MUC (conference.localhost), mucd (chat.localhost) and the null component
+# (null.localhost: a component that does no MUC work at all, the ceiling for
+# any component behind Prosody), and the same workload through c2s against
+# each in the same run: K clients in one room, messages fanned out as fast as
+# the server takes them, then latency at a fixed offered rate. Prints
+# deliveries/s, p50/p99, the ratio mucd/Prosody and mucd/ceiling.
 #
 #   bash bench/e2e.sh [K] [MESSAGES] [RATE] [SECONDS]     (default 100 300 20 5)
+#   E2E_ORDER="null mucd prosody" bash bench/e2e.sh       (another run order)
 #
 # Needs a build (cmake --build build) and scripts/deps.sh's packages.
 set -euo pipefail
@@ -20,9 +23,10 @@ C2S=$((20000 + RANDOM % 10000))
 COMP=$((C2S + 1))
 PROSODY_PID=
 MUCD_PID=
+NULL_PID=
 
 cleanup() {
-  for pid in $MUCD_PID $PROSODY_PID; do
+  for pid in $MUCD_PID $NULL_PID $PROSODY_PID; do
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
@@ -55,6 +59,8 @@ Component "conference.localhost" "muc"
   max_history_messages = 20
 Component "chat.localhost"
   component_secret = "e2e-secret"
+Component "null.localhost"
+  component_secret = "e2e-secret"
 CFG
 cat > "$DIR/mucd.conf" <<CFG
 [component]
@@ -81,15 +87,23 @@ PROSODY_PID=$!
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$COMP) 2>/dev/null && break; sleep 0.1; done
 "$BUILD/mucd" -c "$DIR/mucd.conf" 2> "$DIR/mucd.log" &
 MUCD_PID=$!
+"$BUILD/null-component" 127.0.0.1 "$COMP" null.localhost e2e-secret 2> "$DIR/null.log" &
+NULL_PID=$!
 sleep 1
 
 run() { # domain room
   timeout 100 "$BUILD/c2s-driver" "$C2S" localhost "$1" "$2" "$K" "$MESSAGES" "$RATE" "$SECONDS_LAT"
 }
-echo "Prosody's own MUC..." >&2
-P=$(run conference.localhost bench)
-echo "mucd behind the same Prosody..." >&2
-M=$(run chat.localhost bench)
+# E2E_ORDER reorders the three runs (to check that order does not matter).
+for who in ${E2E_ORDER:-prosody mucd null}; do
+  case $who in
+    prosody) echo "Prosody's own MUC..." >&2; P=$(run conference.localhost bench) ;;
+    mucd) echo "mucd behind the same Prosody..." >&2; M=$(run chat.localhost bench) ;;
+    null) echo "the null component (no MUC work) behind the same Prosody..." >&2
+          N=$(run null.localhost bench) ;;
+    *) echo "E2E_ORDER: unknown run $who" >&2; exit 2 ;;
+  esac
+done
 val() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<< "$1"; }
 
 printf '\nEnd-to-end through Prosody %s, K=%s occupants, %s messages; latency at %s msg/s for %s s\n' \
@@ -97,5 +111,9 @@ printf '\nEnd-to-end through Prosody %s, K=%s occupants, %s messages; latency at
 printf '%-24s %16s %10s %10s\n' "" "deliveries/s" "p50 ms" "p99 ms"
 printf '%-24s %16s %10s %10s\n' "Prosody MUC" "$(val "$P" deliveries_per_s)" "$(val "$P" p50_ms)" "$(val "$P" p99_ms)"
 printf '%-24s %16s %10s %10s\n' "mucd (component)" "$(val "$M" deliveries_per_s)" "$(val "$M" p50_ms)" "$(val "$M" p99_ms)"
+printf '%-24s %16s %10s %10s\n' "null component" "$(val "$N" deliveries_per_s)" "$(val "$N" p50_ms)" "$(val "$N" p99_ms)"
 awk -v m="$(val "$M" deliveries_per_s)" -v p="$(val "$P" deliveries_per_s)" \
-  'BEGIN { printf "ratio mucd/Prosody      %16.2f\n", m / p }'
+    -v n="$(val "$N" deliveries_per_s)" 'BEGIN {
+  printf "ratio mucd/Prosody      %16.2f\n", m / p
+  printf "ratio ceiling/Prosody   %16.2f   (null component: no MUC work)\n", n / p
+  printf "ratio mucd/ceiling      %16.2f\n", m / n }'

@@ -312,6 +312,31 @@ static long rss_kib(pid_t pid)
     return kib;
 }
 
+/* CPU seconds (user + system) the process has used so far. */
+static double cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+                     &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds this benchmark process has used so far. */
+static double self_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* ---- workloads -------------------------------------------------------- */
 
 /* Occupant i of room `room` enters (user u<i>, nick n<i>). */
@@ -343,10 +368,11 @@ static void fill_room(bench_t *b, const char *room, unsigned occupants)
 }
 
 typedef struct results {
-    double joins_per_s, join_room_ms;
+    double joins_per_s, join_room_ms, joins_per_cpu_s, join_stanzas_per_s;
+    double join_mucd_busy, join_bench_busy; /* CPU share of the wall time */
     unsigned join_rooms, join_occupants;
     unsigned fan_k[3];
-    double fan_dps[3];
+    double fan_dps[3], fan_dps_cpu[3];
     double lat_p50_ms, lat_p99_ms, lat_rate;
     unsigned lat_k;
     double kib_per_room, kib_per_occupant;
@@ -358,7 +384,8 @@ typedef struct results {
 
 static void run_joins(bench_t *b, results_t *r, unsigned rooms, unsigned occupants)
 {
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s(b->pid), self0 = self_cpu_s();
+    unsigned long long s0 = b->stanzas_in;
     for (unsigned k = 0; k < rooms; k++) {
         char name[32];
         snprintf(name, sizeof name, "join%u", k);
@@ -366,10 +393,14 @@ static void run_joins(bench_t *b, results_t *r, unsigned rooms, unsigned occupan
         if (b->out_len > (64u << 20)) pump_once(b, 0);
     }
     barrier(b, "joins");
-    double dt = now_s() - t0;
+    double dt = now_s() - t0, cpu = cpu_s(b->pid) - c0;
     r->join_rooms = rooms;
     r->join_occupants = occupants;
     r->joins_per_s = rooms * occupants / dt;
+    r->joins_per_cpu_s = cpu > 0 ? rooms * occupants / cpu : 0;
+    r->join_stanzas_per_s = (double)(b->stanzas_in - s0) / dt;
+    r->join_mucd_busy = cpu / dt;
+    r->join_bench_busy = (self_cpu_s() - self0) / dt;
     r->join_room_ms = dt * 1000 / rooms;
 }
 
@@ -396,7 +427,8 @@ static void send_message(bench_t *b, const char *room, size_t seq)
          seq, room, DOMAIN, seq);
 }
 
-static double run_fanout(bench_t *b, unsigned k, size_t deliveries)
+/* Returns deliveries/s; *per_cpu_s gets deliveries per second of mucd CPU. */
+static double run_fanout(bench_t *b, unsigned k, size_t deliveries, double *per_cpu_s)
 {
     char room[32];
     snprintf(room, sizeof room, "fan%u", k);
@@ -404,7 +436,7 @@ static double run_fanout(bench_t *b, unsigned k, size_t deliveries)
     barrier(b, "fan-fill");
     size_t nmsg = deliveries / k;
     track(b, nmsg, k);
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s(b->pid);
     for (size_t i = 0; i < nmsg; i++)
         send_message(b, room, i);
     bool done = false;
@@ -414,6 +446,8 @@ static double run_fanout(bench_t *b, unsigned k, size_t deliveries)
         pump_once(b, 10);
         done = b->completed == nmsg;
     }
+    double cpu = cpu_s(b->pid) - c0;
+    *per_cpu_s = cpu > 0 ? nmsg * (double)k / cpu : 0;
     return nmsg * (double)k / (now_s() - t0);
 }
 
@@ -555,9 +589,16 @@ static void report(const results_t *r, FILE *json)
     printf("%-44s %14.0f\n", "joins/s", r->joins_per_s);
     printf("  (%u rooms x %u occupants; ms per full room) %14.1f\n", r->join_rooms,
            r->join_occupants, r->join_room_ms);
+    printf("%-44s %14.0f\n", "  joins per second of mucd CPU", r->joins_per_cpu_s);
+    printf("%-44s %14.0f\n", "  stanzas/s mucd sent while joining",
+           r->join_stanzas_per_s);
+    printf("%-44s %7.0f%% %5.0f%%\n", "  CPU busy: mucd, bench", r->join_mucd_busy * 100,
+           r->join_bench_busy * 100);
     for (int i = 0; i < 3; i++)
-        if (r->fan_k[i])
+        if (r->fan_k[i]) {
             printf("fan-out deliveries/s, K=%-20u %14.0f\n", r->fan_k[i], r->fan_dps[i]);
+            printf("%-44s %14.0f\n", "  per second of mucd CPU", r->fan_dps_cpu[i]);
+        }
     printf("latency p50 ms (K=%u, %.0f msg/s)%*s %14.2f\n", r->lat_k, r->lat_rate, 9, "",
            r->lat_p50_ms);
     printf("latency p99 ms%*s %14.2f\n", 30, "", r->lat_p99_ms);
@@ -579,13 +620,16 @@ static void report(const results_t *r, FILE *json)
     if (!json) return;
     fprintf(json,
             "{\"joins_per_s\":%.0f,\"join_rooms\":%u,\"join_occupants\":%u,\"join_room_"
-            "ms\":%.2f,",
-            r->joins_per_s, r->join_rooms, r->join_occupants, r->join_room_ms);
+            "ms\":%.2f,\"joins_per_cpu_s\":%.0f,\"join_stanzas_per_s\":%.0f,"
+            "\"join_busy\":{\"mucd\":%.2f,\"bench\":%.2f},",
+            r->joins_per_s, r->join_rooms, r->join_occupants, r->join_room_ms,
+            r->joins_per_cpu_s, r->join_stanzas_per_s, r->join_mucd_busy,
+            r->join_bench_busy);
     fprintf(json, "\"fanout\":[");
     for (int i = 0, first = 1; i < 3; i++)
         if (r->fan_k[i]) {
-            fprintf(json, "%s{\"k\":%u,\"deliveries_per_s\":%.0f}", first ? "" : ",",
-                    r->fan_k[i], r->fan_dps[i]);
+            fprintf(json, "%s{\"k\":%u,\"deliveries_per_s\":%.0f,\"per_cpu_s\":%.0f}",
+                    first ? "" : ",", r->fan_k[i], r->fan_dps[i], r->fan_dps_cpu[i]);
             first = 0;
         }
     fprintf(json,
@@ -600,11 +644,19 @@ static void report(const results_t *r, FILE *json)
             r->scale_disco_ms[1], r->scale_disco_ms[2]);
 }
 
+/* True when workload `name` should run (all run without --only). */
+static bool want(const char *only, const char *name)
+{
+    return !only || strcmp(only, name) == 0;
+}
+
 int main(int argc, char **argv)
 {
     bench_t b = {.out_cap = 1 << 20};
     const char *json_path = NULL;
     bool quick = false;
+    const char *only = NULL;               /* memory | joins | fanout | latency | scale */
+    unsigned join_rooms = 0, join_occ = 0; /* --join-shape ROOMSxOCCUPANTS */
     unsigned long scale = 1000000;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--mucd") == 0 && i + 1 < argc)
@@ -615,9 +667,15 @@ int main(int argc, char **argv)
             scale = strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--quick") == 0)
             quick = true;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
+        else if (strcmp(argv[i], "--join-shape") == 0 && i + 1 < argc &&
+                 sscanf(argv[++i], "%ux%u", &join_rooms, &join_occ) == 2)
+            ;
         else
             die("usage: mucd-bench --mucd PATH [--quick] [--json FILE] [--scale-rooms "
-                "N]");
+                "N] [--only memory|joins|fanout|latency|scale] "
+                "[--join-shape ROOMSxOCCUPANTS]");
     }
     if (!b.mucd_path) die("--mucd PATH is required");
     signal(SIGPIPE, SIG_IGN);
@@ -627,24 +685,34 @@ int main(int argc, char **argv)
     results_t r = {0};
     char store[96];
     snprintf(store, sizeof store, "%s/store", b.dir);
-    start_mucd(&b, store, 1024);
-    fprintf(stderr, "memory...\n");
-    run_memory(&b, &r, quick ? 1000 : 10000, 10);
-    stop_mucd(&b);
+    if (want(only, "memory")) {
+        start_mucd(&b, store, 1024);
+        fprintf(stderr, "memory...\n");
+        run_memory(&b, &r, quick ? 1000 : 10000, 10);
+        stop_mucd(&b);
+    }
     snprintf(store, sizeof store, "%s/store2", b.dir);
     start_mucd(&b, store, 1024);
-    fprintf(stderr, "joins...\n");
-    run_joins(&b, &r, quick ? 100 : 1000, quick ? 10 : 50);
+    if (want(only, "joins")) {
+        fprintf(stderr, "joins...\n");
+        if (!join_rooms || !join_occ) {
+            join_rooms = quick ? 100 : 1000;
+            join_occ = quick ? 10 : 50;
+        }
+        run_joins(&b, &r, join_rooms, join_occ);
+    }
     static const unsigned ks[3] = {10, 100, 1000};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3 && want(only, "fanout"); i++) {
         fprintf(stderr, "fan-out K=%u...\n", ks[i]);
         r.fan_k[i] = ks[i];
-        r.fan_dps[i] = run_fanout(&b, ks[i], quick ? 200000 : 2000000);
+        r.fan_dps[i] = run_fanout(&b, ks[i], quick ? 200000 : 2000000, &r.fan_dps_cpu[i]);
     }
-    fprintf(stderr, "latency...\n");
-    run_latency(&b, &r, 100, quick ? 500 : 2000, quick ? 2 : 5);
+    if (want(only, "latency")) {
+        fprintf(stderr, "latency...\n");
+        run_latency(&b, &r, 100, quick ? 500 : 2000, quick ? 2 : 5);
+    }
     stop_mucd(&b);
-    if (scale) run_scale(&b, &r, quick ? scale / 10 : scale);
+    if (scale && want(only, "scale")) run_scale(&b, &r, quick ? scale / 10 : scale);
     FILE *json = json_path ? fopen(json_path, "w") : NULL;
     report(&r, json);
     if (json) fclose(json);

@@ -26,9 +26,7 @@ static xmpp_stanza_t *relay_copy(room_t *room, occupant_t *from, xmpp_stanza_t *
     xmpp_stanza_set_from(m, muc_occupant_jid(room, from->nick, jid));
     xmpp_stanza_del_attribute(m, "to");
     stanza_fix_lang(m);
-    /* the stream's default namespace applies; repeating it costs the server
-     * a namespace declaration to process per copy */
-    xmpp_stanza_del_attribute(m, "xmlns");
+    stanza_strip_own_ns(m); /* the router dropped its children's already */
     return m;
 }
 

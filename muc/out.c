@@ -9,16 +9,35 @@ void out_bcast_begin(out_bcast_t *b, out_sink_t *sink, xmpp_stanza_t *tmpl)
     *b = (out_bcast_t){.sink = sink, .tmpl = tmpl};
     if (!sink->send_raw) return;
     xmpp_stanza_del_attribute(tmpl, "to");
-    if (xmpp_stanza_to_text(tmpl, &b->text, &b->len) != 0) {
-        b->text = NULL;
+    if (xmpp_stanza_to_text(tmpl, &b->own_text, &b->len) != 0) {
+        b->own_text = NULL;
         return;
     }
     const char *name = xmpp_stanza_get_name(tmpl);
     b->name_end = 1 + strlen(name);
-    if (b->len <= b->name_end || b->text[0] != '<') { /* not what we expect */
-        xmpp_free(xmpp_stanza_get_context(tmpl), b->text);
-        b->text = NULL;
+    if (b->len <= b->name_end || b->own_text[0] != '<') { /* not what we expect */
+        xmpp_free(xmpp_stanza_get_context(tmpl), b->own_text);
+        b->own_text = NULL;
     }
+    b->text = b->own_text;
+}
+
+void out_bcast_begin_text(out_bcast_t *b, out_sink_t *sink, xmpp_ctx_t *ctx,
+                          const char *xml, size_t len)
+{
+    *b = (out_bcast_t){.sink = sink};
+    if (!sink->send_raw) {
+        char *copy = strndup(xml, len);
+        b->tmpl = copy ? xmpp_stanza_new_from_string(ctx, copy) : NULL;
+        b->own_tmpl = b->tmpl != NULL;
+        free(copy);
+        return;
+    }
+    size_t name_end = strcspn(xml, " />");
+    if (len == 0 || xml[0] != '<' || name_end >= len) return; /* not an element */
+    b->text = xml;
+    b->len = len;
+    b->name_end = name_end;
 }
 
 void out_send_xml(out_sink_t *sink, xmpp_ctx_t *ctx, const char *xml, size_t len)
@@ -68,6 +87,7 @@ size_t out_escape_attr(char *dst, const char *s)
 void out_bcast_to(out_bcast_t *b, const char *to)
 {
     if (!b->text) {
+        if (!b->tmpl) return;
         xmpp_stanza_t *copy = xmpp_stanza_copy(b->tmpl);
         if (!copy) return;
         xmpp_stanza_set_to(copy, to);
@@ -94,7 +114,8 @@ void out_bcast_to(out_bcast_t *b, const char *to)
 
 void out_bcast_end(out_bcast_t *b)
 {
-    if (b->text) xmpp_free(xmpp_stanza_get_context(b->tmpl), b->text);
+    if (b->own_text) xmpp_free(xmpp_stanza_get_context(b->tmpl), b->own_text);
+    if (b->own_tmpl) xmpp_stanza_release(b->tmpl);
     free(b->buf);
     *b = (out_bcast_t){0};
 }

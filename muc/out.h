@@ -4,6 +4,7 @@
 #ifndef MUCD_OUT_H
 #define MUCD_OUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <strophe.h>
 
@@ -31,10 +32,12 @@ static inline void out_send(out_sink_t *sink, xmpp_stanza_t *st)
 typedef struct out_bcast {
     out_sink_t *sink;
     xmpp_stanza_t *tmpl;
-    char *text;      /* serialized template without 'to', or NULL */
-    size_t len;      /* its length */
-    size_t name_end; /* offset just after "<name" */
-    char *buf;       /* per-recipient scratch */
+    bool own_tmpl;    /* tmpl was parsed here from a text template */
+    const char *text; /* serialized template without 'to', or NULL */
+    char *own_text;   /* text when it is ours to xmpp_free, else NULL */
+    size_t len;       /* its length */
+    size_t name_end;  /* offset just after "<name" */
+    char *buf;        /* per-recipient scratch */
     size_t cap;
 } out_bcast_t;
 
@@ -47,6 +50,11 @@ void out_send_xml(out_sink_t *sink, xmpp_ctx_t *ctx, const char *xml, size_t len
 size_t out_escape_attr(char *dst, const char *s);
 
 void out_bcast_begin(out_bcast_t *b, out_sink_t *sink, xmpp_stanza_t *tmpl);
+/* The same from a template already serialized without 'to': xml (one
+ * element, len bytes) is BORROWED and must stay unchanged until
+ * out_bcast_end. A sink without send_raw gets copies of it parsed once. */
+void out_bcast_begin_text(out_bcast_t *b, out_sink_t *sink, xmpp_ctx_t *ctx,
+                          const char *xml, size_t len);
 void out_bcast_to(out_bcast_t *b, const char *to);
 void out_bcast_end(out_bcast_t *b);
 

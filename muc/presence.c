@@ -47,13 +47,6 @@ void muc_broadcast(room_t *room, xmpp_stanza_t *tmpl, out_sink_t *out)
     out_bcast_end(&b);
 }
 
-static void add_status(xmpp_ctx_t *ctx, xmpp_stanza_t *x, int code)
-{
-    char buf[8];
-    snprintf(buf, sizeof buf, "%d", code);
-    xmpp_stanza_set_attribute(stanza_add_child(ctx, x, "status", NULL), "code", buf);
-}
-
 /* Whether a presence child is carried in the room (MUC protocol elements
  * and errors are not). */
 static bool carried(xmpp_stanza_t *c)
@@ -64,112 +57,10 @@ static bool carried(xmpp_stanza_t *c)
     return !(ns && strncmp(ns, NS_MUC, strlen(NS_MUC)) == 0);
 }
 
-/* Copies the client's presence children, leaving out MUC protocol elements. */
-static void copy_payload(xmpp_stanza_t *dst, xmpp_stanza_t *payload)
-{
-    if (!payload) return;
-    for (xmpp_stanza_t *c = xmpp_stanza_get_children(payload); c;
-         c = xmpp_stanza_get_next(c)) {
-        if (!carried(c)) continue;
-        xmpp_stanza_t *copy = xmpp_stanza_copy(c);
-        if (copy) xmpp_stanza_add_child_ex(dst, copy, 0);
-    }
-}
-
-/* Builds occ's presence as one class of recipient sees it (+1). */
-static xmpp_stanza_t *build_presence(room_t *room, occupant_t *occ, const pres_view_t *v,
-                                     bool with_jid, bool self)
-{
-    xmpp_ctx_t *ctx = room->svc->ctx;
-    char from[JID_MAX_LEN];
-    xmpp_stanza_t *st = xmpp_presence_new(ctx);
-    if (!st) return NULL;
-    xmpp_stanza_set_from(st, muc_occupant_jid(room, occ->nick, from));
-    if (v->type) xmpp_stanza_set_type(st, v->type);
-    copy_payload(st, v->payload);
-    xmpp_stanza_t *x = stanza_add_child(ctx, st, "x", NS_MUC_USER);
-    xmpp_stanza_t *item = stanza_add_child(ctx, x, "item", NULL);
-    xmpp_stanza_set_attribute(
-        item, "affiliation",
-        affiliation_name(v->forget_aff ? AFF_NONE
-                                       : room_affiliation(room, occ->bare_jid)));
-    xmpp_stanza_set_attribute(item, "role", role_name(v->type ? ROLE_NONE : occ->role));
-    if (with_jid) xmpp_stanza_set_attribute(item, "jid", occ->sessions->jid);
-    if (v->new_nick) xmpp_stanza_set_attribute(item, "nick", v->new_nick);
-    if (v->actor)
-        xmpp_stanza_set_attribute(stanza_add_child(ctx, item, "actor", NULL), "nick",
-                                  v->actor);
-    if (v->reason)
-        stanza_add_text(ctx, stanza_add_child(ctx, item, "reason", NULL), v->reason);
-    if (v->extra) {
-        xmpp_stanza_t *copy = xmpp_stanza_copy(v->extra);
-        if (copy) xmpp_stanza_add_child_ex(x, copy, 0);
-    }
-    for (const int *c = v->codes; c && *c; c++)
-        add_status(ctx, x, *c);
-    if (self) {
-        if (room->cfg.whois_anyone) add_status(ctx, x, STATUS_NON_ANONYMOUS);
-        add_status(ctx, x, STATUS_SELF);
-        for (const int *c = v->self_codes; c && *c; c++)
-            add_status(ctx, x, *c);
-    }
-    return st;
-}
-
-/* Sends occ's presence to every occupant's sessions, building each of the
- * (sees jid x self) variants once. */
-static void broadcast_presence(room_t *room, occupant_t *occ, const pres_view_t *v,
-                               out_sink_t *out)
-{
-    xmpp_stanza_t *variant[2][2] = {{NULL, NULL}, {NULL, NULL}};
-    out_bcast_t bc[2][2];
-    for (occupant_t *r = room->first; r; r = r->next) {
-        bool self = r == occ;
-        bool jid = self || muc_sees_jids(room, r);
-        xmpp_stanza_t **t = &variant[jid][self];
-        if (!*t) {
-            if (!(*t = build_presence(room, occ, v, jid, self))) continue;
-            out_bcast_begin(&bc[jid][self], out, *t);
-        }
-        for (session_t *s = r->sessions; s; s = s->next)
-            out_bcast_to(&bc[jid][self], s->jid);
-    }
-    for (int i = 0; i < 4; i++) {
-        if (!variant[i / 2][i % 2]) continue;
-        out_bcast_end(&bc[i / 2][i % 2]);
-        xmpp_stanza_release(variant[i / 2][i % 2]);
-    }
-}
-
-/* The session's carried presence children, serialized once and cached
- * (room.c drops the cache when the presence changes). */
-static const char *payload_xml(session_t *s)
-{
-    if (s->payload_xml) return s->payload_xml;
-    size_t len = 0;
-    char *out = calloc(1, 1);
-    for (xmpp_stanza_t *c = s->presence ? xmpp_stanza_get_children(s->presence) : NULL;
-         c && out; c = xmpp_stanza_get_next(c)) {
-        char *t;
-        size_t tl;
-        if (!carried(c) || xmpp_stanza_to_text(c, &t, &tl) != 0) continue;
-        char *grown = realloc(out, len + tl + 1);
-        if (grown) {
-            memcpy(grown + len, t, tl);
-            len += tl;
-            grown[len] = '\0';
-            out = grown;
-        }
-        xmpp_free(xmpp_stanza_get_context(c), t);
-        if (!grown) {
-            free(out);
-            out = NULL;
-        }
-    }
-    s->payload_xml = out;
-    return out ? out : "";
-}
-
+/* Presences are written straight as text: a join or a role change sends
+ * one presence per occupant, and building each through libstrophe's stanza
+ * API (attribute hash tables, then serialization) cost more than the rest
+ * of the join. */
 typedef struct textbuf {
     char *p;
     size_t len, cap;
@@ -190,44 +81,180 @@ static bool tb_reserve(textbuf_t *b, size_t more)
     return true;
 }
 
-static void tb_raw(textbuf_t *b, const char *s)
+static void tb_mem(textbuf_t *b, const char *s, size_t n)
 {
-    size_t n = strlen(s);
     if (!tb_reserve(b, n)) return;
     memcpy(b->p + b->len, s, n);
     b->len += n;
 }
 
-static void tb_attr(textbuf_t *b, const char *s)
+static void tb_raw(textbuf_t *b, const char *s)
+{
+    tb_mem(b, s, strlen(s));
+}
+
+/* Appends s escaped (for an attribute value or text). */
+static void tb_esc(textbuf_t *b, const char *s)
 {
     if (tb_reserve(b, 6 * strlen(s))) b->len += out_escape_attr(b->p + b->len, s);
 }
 
-/* r's presence as a joining session sees it, written straight as text: the
- * join burst is one presence per occupant, so no stanza is built for it. */
-static void send_presence_text(room_t *room, occupant_t *r, bool jid, const char *to,
-                               textbuf_t *b, out_sink_t *out)
+/* Appends ` name='value'` with the value escaped. */
+static void tb_attr(textbuf_t *b, const char *name, const char *value)
+{
+    tb_raw(b, " ");
+    tb_raw(b, name);
+    tb_raw(b, "='");
+    tb_esc(b, value);
+    tb_raw(b, "'");
+}
+
+/* Appends a stanza serialized by libstrophe. */
+static void tb_stanza(textbuf_t *b, xmpp_stanza_t *st)
+{
+    char *t;
+    size_t tl;
+    if (xmpp_stanza_to_text(st, &t, &tl) != 0) {
+        b->oom = true;
+        return;
+    }
+    tb_mem(b, t, tl);
+    xmpp_free(xmpp_stanza_get_context(st), t);
+}
+
+static void tb_status(textbuf_t *b, int code)
+{
+    char buf[40];
+    snprintf(buf, sizeof buf, "<status code='%d'/>", code);
+    tb_raw(b, buf);
+}
+
+/* The session's carried presence children, serialized once and cached
+ * (room.c drops the cache when the presence changes). */
+static const char *payload_xml(session_t *s)
+{
+    if (s->payload_xml) return s->payload_xml;
+    textbuf_t b = {0};
+    for (xmpp_stanza_t *c = s->presence ? xmpp_stanza_get_children(s->presence) : NULL; c;
+         c = xmpp_stanza_get_next(c))
+        if (carried(c)) tb_stanza(&b, c);
+    tb_mem(&b, "", 1);
+    if (b.oom) {
+        free(b.p);
+        return "";
+    }
+    s->payload_xml = b.p;
+    return b.p;
+}
+
+/* Appends the carried children of payload (cached for a session's own). */
+static void tb_payload(textbuf_t *b, occupant_t *occ, xmpp_stanza_t *payload)
+{
+    if (!payload) return;
+    for (session_t *s = occ->sessions; s; s = s->next)
+        if (s->presence == payload) {
+            tb_raw(b, payload_xml(s));
+            return;
+        }
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(payload); c;
+         c = xmpp_stanza_get_next(c))
+        if (carried(c)) tb_stanza(b, c);
+}
+
+/* <item .../> of occ's presence as the view shows it. */
+static void tb_item(textbuf_t *b, room_t *room, occupant_t *occ, const pres_view_t *v,
+                    bool with_jid)
+{
+    tb_raw(b, "<item");
+    tb_attr(b, "affiliation",
+            affiliation_name(v->forget_aff ? AFF_NONE
+                                           : room_affiliation(room, occ->bare_jid)));
+    tb_attr(b, "role", role_name(v->type ? ROLE_NONE : occ->role));
+    if (with_jid) tb_attr(b, "jid", occ->sessions->jid);
+    if (v->new_nick) tb_attr(b, "nick", v->new_nick);
+    if (!v->actor && !v->reason) {
+        tb_raw(b, "/>");
+        return;
+    }
+    tb_raw(b, ">");
+    if (v->actor) {
+        tb_raw(b, "<actor");
+        tb_attr(b, "nick", v->actor);
+        tb_raw(b, "/>");
+    }
+    if (v->reason) {
+        tb_raw(b, "<reason>");
+        tb_esc(b, v->reason);
+        tb_raw(b, "</reason>");
+    }
+    tb_raw(b, "</item>");
+}
+
+/* Writes occ's presence as one class of recipient sees it into b (which it
+ * resets); to == NULL leaves 'to' out (a broadcast template). */
+static void write_presence(textbuf_t *b, room_t *room, occupant_t *occ,
+                           const pres_view_t *v, bool with_jid, bool self, const char *to)
 {
     b->len = 0;
     b->oom = false;
     tb_raw(b, "<presence from='");
-    tb_attr(b, room->jid);
+    tb_esc(b, room->jid);
     tb_raw(b, "/");
-    tb_attr(b, r->nick);
-    tb_raw(b, "' to='");
-    tb_attr(b, to);
-    tb_raw(b, "'>");
-    tb_raw(b, payload_xml(r->sessions));
-    tb_raw(b, "<x xmlns='" NS_MUC_USER "'><item affiliation='");
-    tb_raw(b, affiliation_name(room_affiliation(room, r->bare_jid)));
-    tb_raw(b, "' role='");
-    tb_raw(b, role_name(r->role));
-    if (jid) {
-        tb_raw(b, "' jid='");
-        tb_attr(b, r->sessions->jid);
+    tb_esc(b, occ->nick);
+    tb_raw(b, "'");
+    if (to) tb_attr(b, "to", to);
+    if (v->type) tb_attr(b, "type", v->type);
+    tb_raw(b, ">");
+    tb_payload(b, occ, v->payload);
+    tb_raw(b, "<x xmlns='" NS_MUC_USER "'>");
+    tb_item(b, room, occ, v, with_jid);
+    if (v->extra) tb_stanza(b, v->extra);
+    for (const int *c = v->codes; c && *c; c++)
+        tb_status(b, *c);
+    if (self) {
+        if (room->cfg.whois_anyone) tb_status(b, STATUS_NON_ANONYMOUS);
+        tb_status(b, STATUS_SELF);
+        for (const int *c = v->self_codes; c && *c; c++)
+            tb_status(b, *c);
     }
-    tb_raw(b, "'/></x></presence>");
-    if (!b->oom) out_send_xml(out, room->svc->ctx, b->p, b->len);
+    tb_raw(b, "</x></presence>");
+}
+
+/* Sends occ's presence (the view, as its own sessions see it) to one JID. */
+static void send_self_presence(room_t *room, occupant_t *occ, const pres_view_t *v,
+                               const char *to, out_sink_t *out)
+{
+    textbuf_t b = {0};
+    write_presence(&b, room, occ, v, true, true, to);
+    if (!b.oom) out_send_xml(out, room->svc->ctx, b.p, b.len);
+    free(b.p);
+}
+
+/* Sends occ's presence to every occupant's sessions, writing each of the
+ * (sees jid x self) variants once and splicing the recipient in. */
+static void broadcast_presence(room_t *room, occupant_t *occ, const pres_view_t *v,
+                               out_sink_t *out)
+{
+    textbuf_t text[2][2] = {0};
+    bool ready[2][2] = {{false, false}, {false, false}};
+    out_bcast_t bc[2][2];
+    for (occupant_t *r = room->first; r; r = r->next) {
+        bool self = r == occ;
+        bool jid = self || muc_sees_jids(room, r);
+        textbuf_t *t = &text[jid][self];
+        if (!ready[jid][self]) {
+            write_presence(t, room, occ, v, jid, self, NULL);
+            if (t->oom) continue;
+            out_bcast_begin_text(&bc[jid][self], out, room->svc->ctx, t->p, t->len);
+            ready[jid][self] = true;
+        }
+        for (session_t *s = r->sessions; s; s = s->next)
+            out_bcast_to(&bc[jid][self], s->jid);
+    }
+    for (int i = 0; i < 4; i++) {
+        if (ready[i / 2][i % 2]) out_bcast_end(&bc[i / 2][i % 2]);
+        free(text[i / 2][i % 2].p);
+    }
 }
 
 /* Sends every other occupant's presence to a joining session. */
@@ -236,8 +263,12 @@ static void send_occupants_to(room_t *room, occupant_t *joiner, const char *to,
 {
     bool jid = muc_sees_jids(room, joiner);
     textbuf_t b = {0};
-    for (occupant_t *r = room->first; r; r = r->next)
-        if (r != joiner) send_presence_text(room, r, jid, to, &b, out);
+    for (occupant_t *r = room->first; r; r = r->next) {
+        if (r == joiner) continue;
+        pres_view_t v = {.payload = r->sessions->presence};
+        write_presence(&b, room, r, &v, jid, false, to);
+        if (!b.oom) out_send_xml(out, room->svc->ctx, b.p, b.len);
+    }
     free(b.p);
 }
 
@@ -260,11 +291,7 @@ void presence_remove_session(room_t *room, occupant_t *occ, const char *jid,
     pres_view_t v = {.type = "unavailable", .payload = payload, .codes = codes};
     if (occ->sessions->next) {
         /* other sessions stay: only this one leaves */
-        xmpp_stanza_t *st = build_presence(room, occ, &v, true, true);
-        if (st) {
-            xmpp_stanza_set_to(st, jid);
-            out_send(out, st);
-        }
+        send_self_presence(room, occ, &v, jid, out);
         room_session_remove(room, occ, jid);
         pres_view_t now = {.payload = occ->sessions->presence};
         broadcast_presence(room, occ, &now, out);
@@ -304,15 +331,16 @@ void muc_presence_remove_quiet(room_t *room, occupant_t *occ, const muc_change_t
                                out_sink_t *out)
 {
     pres_view_t v = leaving_view(c);
-    xmpp_stanza_t *st = build_presence(room, occ, &v, true, true);
-    if (st) {
-        out_bcast_t b;
-        out_bcast_begin(&b, out, st);
+    textbuf_t b = {0};
+    write_presence(&b, room, occ, &v, true, true, NULL);
+    if (!b.oom) {
+        out_bcast_t bc;
+        out_bcast_begin_text(&bc, out, room->svc->ctx, b.p, b.len);
         for (session_t *s = occ->sessions; s; s = s->next)
-            out_bcast_to(&b, s->jid);
-        out_bcast_end(&b);
-        xmpp_stanza_release(st);
+            out_bcast_to(&bc, s->jid);
+        out_bcast_end(&bc);
     }
+    free(b.p);
     remove_occupant(room, occ);
 }
 

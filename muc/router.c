@@ -155,6 +155,7 @@ void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out)
         return;
     }
     if (envelope_check(&req) != 0) return;
+    stanza_strip_stream_ns_below(st); /* every copy relayed from it is lighter */
     if (kind != KIND_IQ && stanza_type_is(st, "error")) {
         /* never answered; a bounce from an occupant may remove a ghost */
         if (req.to.local) muc_error_from_occupant(&req);

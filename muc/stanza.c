@@ -46,6 +46,26 @@ void stanza_fix_lang(xmpp_stanza_t *st)
     xmpp_stanza_del_attribute(st, "lang");
 }
 
+static bool is_stream_ns(const char *ns)
+{
+    return ns && (strcmp(ns, "jabber:component:accept") == 0 ||
+                  strcmp(ns, "jabber:client") == 0);
+}
+
+void stanza_strip_stream_ns_below(xmpp_stanza_t *st)
+{
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c; c = xmpp_stanza_get_next(c))
+        if (xmpp_stanza_is_tag(c) && is_stream_ns(xmpp_stanza_get_ns(c))) {
+            xmpp_stanza_del_attribute(c, "xmlns");
+            stanza_strip_stream_ns_below(c);
+        }
+}
+
+void stanza_strip_own_ns(xmpp_stanza_t *st)
+{
+    if (is_stream_ns(xmpp_stanza_get_ns(st))) xmpp_stanza_del_attribute(st, "xmlns");
+}
+
 int stanza_element_count(xmpp_stanza_t *st)
 {
     int n = 0;

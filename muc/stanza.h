@@ -21,6 +21,18 @@ void stanza_add_text(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *text);
 /* libstrophe's parser names xml:lang "lang": gives it back its prefix. */
 void stanza_fix_lang(xmpp_stanza_t *st);
 
+/* Drops the stream's default namespace (jabber:component:accept or
+ * jabber:client) from the descendants of the stanza st that are in it: they
+ * are in that namespace anyway, and every relayed copy would repeat the
+ * declaration for the server to parse. Elements of other namespaces keep
+ * theirs, and so does everything below them. st's own xmlns is left alone:
+ * libstrophe still holds it while it runs handlers for st (drop it on a
+ * copy, see stanza_strip_own_ns). */
+void stanza_strip_stream_ns_below(xmpp_stanza_t *st);
+
+/* Drops st's own xmlns when it is the stream's namespace (st: a copy). */
+void stanza_strip_own_ns(xmpp_stanza_t *st);
+
 /* Counts the element (non-text) children of st. */
 int stanza_element_count(xmpp_stanza_t *st);
 

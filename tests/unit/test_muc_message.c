@@ -70,6 +70,32 @@ static void test_groupchat_keeps_other_children(void **state)
         m, "active", "http://jabber.org/protocol/chatstates"));
 }
 
+/* The stream's namespace is not repeated in relayed copies (the server
+ * would parse one declaration per copy), but a foreign element keeps its
+ * own, and so does a stream-namespace element below a foreign one. */
+static void test_groupchat_drops_stream_namespace(void **state)
+{
+    fixture_t *fx = *state;
+    room_with_bob(fx);
+    assert_int_equal(
+        fixture_feed(fx, "<message xmlns='jabber:component:accept' type='groupchat' "
+                         "id='m9' from='" BOB "' to='" ROOM "'><body>hi</body><x "
+                         "xmlns='urn:example:x'><body "
+                         "xmlns='jabber:component:accept'>inner</body></x></message>"),
+        2);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(xmpp_stanza_to_text(nth_to(fx, ALICE, 0), &text, &len), 0);
+    assert_non_null(strstr(text, "<body>hi</body>"));
+    assert_non_null(strstr(text, "xmlns=\"urn:example:x\""));
+    assert_non_null(strstr(text, "<body xmlns=\"jabber:component:accept\">inner</body>"));
+    /* only the inner body declares it */
+    const char *decl = strstr(text, "xmlns=\"jabber:component:accept\"");
+    assert_non_null(decl);
+    assert_null(strstr(decl + 1, "xmlns=\"jabber:component:accept\""));
+    xmpp_free(fx->ctx, text);
+}
+
 static void test_groupchat_from_non_occupant(void **state)
 {
     fixture_t *fx = *state;
@@ -326,6 +352,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
         T(test_groupchat_broadcast),
         T(test_groupchat_keeps_other_children),
+        T(test_groupchat_drops_stream_namespace),
         T(test_groupchat_from_non_occupant),
         T(test_groupchat_to_missing_room),
         T(test_groupchat_reaches_every_session),

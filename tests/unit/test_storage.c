@@ -65,7 +65,8 @@ static void test_newer_schema_refused(void **state)
     char err[512];
     store_t *st;
     force_version(dir, "99");
-    assert_int_equal(store_open(dir, 1 << 20, false, &st, err, sizeof err), STORE_ERR_VERSION);
+    assert_int_equal(store_open(dir, 1 << 20, false, &st, err, sizeof err),
+                     STORE_ERR_VERSION);
     assert_null(st);
     assert_non_null(strstr(err, "schema version '99'"));
     assert_non_null(strstr(err, "refusing"));
@@ -77,7 +78,8 @@ static void test_garbage_schema_refused(void **state)
     char err[512];
     store_t *st;
     force_version(dir, "one");
-    assert_int_equal(store_open(dir, 1 << 20, false, &st, err, sizeof err), STORE_ERR_VERSION);
+    assert_int_equal(store_open(dir, 1 << 20, false, &st, err, sizeof err),
+                     STORE_ERR_VERSION);
 }
 
 static void test_unwritable_dir(void **state)
@@ -85,8 +87,9 @@ static void test_unwritable_dir(void **state)
     (void)state;
     char err[512];
     store_t *st;
-    assert_int_equal(store_open("/proc/mucd-cannot-exist", 1 << 20, false, &st, err, sizeof err),
-                     STORE_ERR_IO);
+    assert_int_equal(
+        store_open("/proc/mucd-cannot-exist", 1 << 20, false, &st, err, sizeof err),
+        STORE_ERR_IO);
     assert_non_null(strstr(err, "/proc/mucd-cannot-exist"));
 }
 
