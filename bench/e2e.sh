@@ -70,6 +70,8 @@ domain = chat.localhost
 secret = e2e-secret
 [storage]
 path = $DIR/store
+[limits]
+message_rate = 0
 [log]
 level = ${MUCD_LOG_LEVEL:-warn}
 CFG

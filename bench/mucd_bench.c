@@ -239,7 +239,9 @@ static void write_config(bench_t *b, int port, const char *store, int map_mb)
     fprintf(f,
             "[component]\nserver = 127.0.0.1\nport = %d\ndomain = %s\nsecret = %s\n"
             "[storage]\npath = %s\nmap_size_mb = %d\n[muc]\nhistory_length = 20\n"
-            "max_occupants = 100000\nmax_disco_items = 100\n[log]\nlevel = info\n",
+            "max_occupants = 100000\nmax_disco_items = 100\n"
+            "[limits]\nmax_rooms = 0\nmax_rooms_per_creator = 0\nmessage_rate = 0\n"
+            "[log]\nlevel = info\n",
             port, DOMAIN, SECRET, store, map_mb);
     fclose(f);
 }

@@ -41,6 +41,15 @@ static const key_spec_t keys[] = {
     {"muc", "max_occupants", K_INT, OFF(max_occupants), false, "1000", 1, 1000000},
     {"muc", "max_history_length", K_INT, OFF(max_history_length), false, "100", 0, 1000},
     {"muc", "max_disco_items", K_INT, OFF(max_disco_items), false, "100", 1, 10000},
+    {"limits", "max_stanza_size", K_INT, OFF(max_stanza_size), false, "65536", 1024,
+     16777216},
+    {"limits", "max_room_name_length", K_INT, OFF(max_room_name_length), false, "128", 1,
+     400},
+    {"limits", "max_rooms", K_INT, OFF(max_rooms), false, "1000000", 0, 100000000},
+    {"limits", "max_rooms_per_creator", K_INT, OFF(max_rooms_per_creator), false, "100",
+     0, 100000000},
+    {"limits", "message_rate", K_INT, OFF(message_rate), false, "10", 0, 1000000},
+    {"limits", "message_burst", K_INT, OFF(message_burst), false, "30", 1, 1000000},
     {"log", "level", K_LEVEL, OFF(log_level), false, "info", 0, 0},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -25,6 +25,13 @@ typedef struct config {
     int max_occupants;      /* cap of occupants per room */
     int max_history_length; /* cap of a room's history_length */
     int max_disco_items;    /* most rooms in one disco#items reply */
+    /* [limits] (0 turns a limit off where the key allows it) */
+    int max_stanza_size;       /* bytes of an incoming stanza, estimated */
+    int max_room_name_length;  /* bytes of a new room's name (localpart) */
+    int max_rooms;             /* rooms in all, stored and in memory */
+    int max_rooms_per_creator; /* rooms one bare JID has created */
+    int message_rate;          /* messages per second per occupant */
+    int message_burst;         /* messages an occupant may send at once */
     /* [log] */
     log_level_t log_level;
 } config_t;

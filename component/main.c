@@ -77,7 +77,13 @@ static int serve(const config_t *cfg)
                            .admins = cfg->admins,
                            .max_occupants = cfg->max_occupants,
                            .max_history_length = cfg->max_history_length,
-                           .max_disco_items = cfg->max_disco_items};
+                           .max_disco_items = cfg->max_disco_items,
+                           .limits = {.max_stanza_size = cfg->max_stanza_size,
+                                      .max_room_name_length = cfg->max_room_name_length,
+                                      .max_rooms = cfg->max_rooms,
+                                      .max_rooms_per_creator = cfg->max_rooms_per_creator,
+                                      .message_rate = cfg->message_rate,
+                                      .message_burst = cfg->message_burst}};
     service_t *svc = ctx ? service_new(ctx, &opts) : NULL;
     int code = EXIT_USAGE;
     if (svc) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "muc/handlers.h"
+#include "muc/limits.h"
 #include "muc/muc.h"
 #include "muc/ns.h"
 #include "muc/persist.h"
@@ -54,6 +55,8 @@ static muc_err_t groupchat(request_t *req)
     occupant_t *occ = sender_in(req, &room);
     if (!occ) return ERR_NOT_ACCEPTABLE;
     if (occ->role < ROLE_PARTICIPANT) return ERR_FORBIDDEN; /* a visitor has no voice */
+    muc_err_t err = limits_may_send(req, occ);
+    if (err) return err;
     xmpp_stanza_t *subject = xmpp_stanza_get_child_by_name(req->st, "subject");
     xmpp_stanza_t *body = xmpp_stanza_get_child_by_name(req->st, "body");
     if (subject && !body) return change_subject(req, room, occ, subject);
@@ -84,6 +87,8 @@ muc_err_t message_to_occupant(request_t *req)
     occupant_t *target = room_occupant_by_nick(room, req->to.resource);
     if (!target) return ERR_ITEM_NOT_FOUND;
     if (!muc_may_send_pm(room, occ)) return ERR_FORBIDDEN;
+    muc_err_t err = limits_may_send(req, occ);
+    if (err) return err;
     xmpp_stanza_t *m = relay_copy(room, occ, req->st);
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
     if (!xmpp_stanza_get_child_by_name_and_ns(m, "x", NS_MUC_USER))

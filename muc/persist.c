@@ -22,6 +22,7 @@ static void to_record(const room_t *room, const persist_state_t *s, store_room_t
         .password = c->password,
         .subject = s->set_subject ? (char *)s->subject : room->subject,
         .subject_nick = s->set_subject ? (char *)s->subject_nick : room->subject_nick,
+        .creator = room->creator,
         .persistent = c->persistent,
         .public_list = c->public_list,
         .members_only = c->members_only,
@@ -173,6 +174,9 @@ static void apply_record(room_t *room, store_room_t *r)
         .history_length = r->history_length,
     };
     r->title = r->description = r->lang = r->contacts = r->password = NULL; /* moved */
+    free(room->creator);
+    room->creator = r->creator;
+    r->creator = NULL;
     room_set_subject(room, r->subject, r->subject_nick);
     room_history_resize(room, c->history_length);
 }

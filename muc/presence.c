@@ -7,6 +7,7 @@
 #include "component/log.h"
 #include "muc/feature.h"
 #include "muc/handlers.h"
+#include "muc/limits.h"
 #include "muc/muc.h"
 #include "muc/ns.h"
 #include "muc/persist.h"
@@ -384,11 +385,14 @@ static muc_err_t room_for_join(request_t *req, room_t **out_room, bool *created)
     *out_room = service_room(svc, req->to.local);
     if (*out_room) return MUC_OK;
     if (!service_may_create(svc, &req->from)) return ERR_NOT_ALLOWED;
-    room_t *room = service_room_create(svc, req->to.local);
-    if (!room) return ERR_RESOURCE_CONSTRAINT;
     char bare[JID_MAX_LEN];
     muc_bare_jid(&req->from, bare);
-    if (room_set_affiliation(room, bare, AFF_OWNER) != 0) {
+    muc_err_t err = limits_may_create(req, req->to.local, bare);
+    if (err) return err;
+    room_t *room = service_room_create(svc, req->to.local);
+    if (!room) return ERR_RESOURCE_CONSTRAINT;
+    if (!(room->creator = strdup(bare)) ||
+        room_set_affiliation(room, bare, AFF_OWNER) != 0) {
         service_room_destroy(svc, room);
         return ERR_RESOURCE_CONSTRAINT;
     }

@@ -71,6 +71,7 @@ void room_free(room_t *room)
     room_config_clear(&room->cfg);
     free(room->subject);
     free(room->subject_nick);
+    free(room->creator);
     free(room->name);
     free(room->jid);
     free(room);

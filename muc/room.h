@@ -27,6 +27,8 @@ typedef struct occupant {
     char *bare_jid;
     role_t role;
     session_t *sessions; /* never empty while in the room; first = primary */
+    float msg_tokens;    /* [limits] message rate: the bucket (message.c) */
+    long long msg_at_ms; /* when it was last filled */
 } occupant_t;
 
 typedef struct history_entry {
@@ -73,6 +75,7 @@ typedef struct room {
     bool locked; /* created, not yet configured: only the owner may enter */
     char *subject;
     char *subject_nick; /* who set it, NULL: the room */
+    char *creator;      /* bare JID that created it (limits), or NULL */
     occupant_t *first, *last;
     hash_t *by_nick;          /* nick -> occupant */
     hash_t *by_jid;           /* real full JID -> occupant */

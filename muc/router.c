@@ -146,6 +146,21 @@ static int envelope_check(request_t *req)
     return 0;
 }
 
+/* [limits] max_stanza_size: a larger stanza gets not-acceptable (errors are
+ * dropped) and goes no further. */
+static bool too_large(request_t *req)
+{
+    size_t limit = (size_t)req->svc->limits.max_stanza_size;
+    if (!limit || stanza_size_estimate(req->st, limit) <= limit) return false;
+    LOG_I("router", "refused a <%s/> from %s: larger than %zu bytes",
+          xmpp_stanza_get_name(req->st), req->from_full, limit);
+    snprintf(req->err_text, sizeof req->err_text,
+             "stanza too large: this service accepts at most %zu bytes", limit);
+    if (!stanza_type_is(req->st, "error"))
+        reply_error(req, ERR_NOT_ACCEPTABLE, req->err_text);
+    return true;
+}
+
 void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out)
 {
     request_t req = {.svc = svc, .ctx = svc->ctx, .st = st, .out = out};
@@ -155,13 +170,14 @@ void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out)
         return;
     }
     if (envelope_check(&req) != 0) return;
+    if (too_large(&req)) return;
     stanza_strip_stream_ns_below(st); /* every copy relayed from it is lighter */
     if (kind != KIND_IQ && stanza_type_is(st, "error")) {
         /* never answered; a bounce from an occupant may remove a ghost */
         if (req.to.local) muc_error_from_occupant(&req);
     } else {
         muc_err_t err = dispatch[target_of(&req.to)][kind](&req);
-        if (err != MUC_OK) reply_error(&req, err, NULL);
+        if (err != MUC_OK) reply_error(&req, err, req.err_text[0] ? req.err_text : NULL);
     }
     /* a room loaded for this stanza and left empty goes back to the store */
     room_t *room = req.to.local ? service_room_loaded(svc, req.to.local) : NULL;

@@ -19,6 +19,7 @@ typedef struct request {
     jid_t to;
     char from_full[3 * (JID_PART_MAX + 1)]; /* from, normalized (jid_parse) */
     xmpp_stanza_t *payload;                 /* IQ get/set: its single child element */
+    char err_text[160]; /* a handler's <text/> for the error it returns, or "" */
 } request_t;
 
 /* A handler either sends its reply itself and returns MUC_OK, or returns an

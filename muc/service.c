@@ -53,6 +53,8 @@ service_t *service_new(xmpp_ctx_t *ctx, const service_opts_t *opts)
     svc->ctx = ctx;
     svc->store = opts->store;
     svc->now = time_now;
+    svc->now_ms = time_now_ms;
+    svc->limits = opts->limits;
     svc->domain = strdup(opts->domain);
     svc->name = strdup(opts->name ? opts->name : "Chatrooms");
     svc->rooms = hash_new();
@@ -100,6 +102,13 @@ void service_free(service_t *svc)
 time_t time_now(void)
 {
     return time(NULL);
+}
+
+long long time_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 room_t *service_room(service_t *svc, const char *name)

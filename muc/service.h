@@ -15,6 +15,17 @@
 
 typedef struct store store_t;
 
+/* Abuse limits ([limits] in the config). 0 turns each one off, which is
+ * what a zeroed struct gives (unit tests that do not test limits). */
+typedef struct service_limits {
+    int max_stanza_size;       /* bytes of an incoming stanza, estimated */
+    int max_room_name_length;  /* bytes of a new room's localpart */
+    int max_rooms;             /* rooms in all: stored plus temporary */
+    int max_rooms_per_creator; /* rooms a bare JID created and that still exist */
+    int message_rate;          /* messages per second per occupant */
+    int message_burst;         /* the bucket: messages sent at once (0: rate) */
+} service_limits_t;
+
 typedef struct service_opts {
     const char *domain;     /* component domain, e.g. chat.example.org (copied) */
     const char *name;       /* disco identity name (copied) */
@@ -27,6 +38,7 @@ typedef struct service_opts {
     int max_occupants;      /* cap of any room's occupants (0: 1000) */
     int max_history_length; /* cap of any room's history (0: 100) */
     int max_disco_items;    /* cap of a disco#items page (0: 100) */
+    service_limits_t limits;
 } service_opts_t;
 
 typedef struct service {
@@ -40,10 +52,12 @@ typedef struct service {
     int max_occupants;
     int max_history_length;
     int max_disco_items;
+    service_limits_t limits;
     room_config_t room_defaults;
-    hash_t *rooms;       /* name -> room_t (owned) */
-    time_t (*now)(void); /* the clock; tests replace it */
-    hash_t *pending_iqs; /* forwarded IQs awaiting an answer (iq_forward.c) */
+    hash_t *rooms;             /* name -> room_t (owned) */
+    time_t (*now)(void);       /* the clock; tests replace it */
+    long long (*now_ms)(void); /* a monotonic clock in ms; tests replace it */
+    hash_t *pending_iqs;       /* forwarded IQs awaiting an answer (iq_forward.c) */
     unsigned long long forward_seq;
 } service_t;
 
@@ -62,6 +76,8 @@ void iq_forward_free_all(service_t *svc);
 
 /* time(NULL): the default clock. */
 time_t time_now(void);
+/* CLOCK_MONOTONIC in milliseconds: the default now_ms. */
+long long time_now_ms(void);
 
 /* The room registry. Rooms are owned by the service. */
 /* The room named `name`, loading it from the store if it is persistent

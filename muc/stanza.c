@@ -1,6 +1,7 @@
 /* stanza.c - small helpers over libstrophe stanzas. */
 #include "muc/stanza.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 xmpp_stanza_t *stanza_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *orig)
@@ -64,6 +65,44 @@ void stanza_strip_stream_ns_below(xmpp_stanza_t *st)
 void stanza_strip_own_ns(xmpp_stanza_t *st)
 {
     if (is_stream_ns(xmpp_stanza_get_ns(st))) xmpp_stanza_del_attribute(st, "xmlns");
+}
+
+/* Adds st's own bytes (tag and attributes, or text) to *n. */
+static void size_own(xmpp_stanza_t *st, size_t *n)
+{
+    if (!xmpp_stanza_is_tag(st)) {
+        const char *t = xmpp_stanza_get_text_ptr(st);
+        *n += t ? strlen(t) : 0;
+        return;
+    }
+    const char *name = xmpp_stanza_get_name(st);
+    *n += 2 * (name ? strlen(name) : 0) + 5; /* <name> and </name> */
+    int count = xmpp_stanza_get_attribute_count(st);
+    if (count <= 0) return;
+    const char **attrs = malloc(2 * (size_t)count * sizeof *attrs);
+    if (!attrs) {
+        *n += (size_t)count * 4; /* at least the markup */
+        return;
+    }
+    int got = xmpp_stanza_get_attributes(st, attrs, 2 * count);
+    for (int i = 0; i + 1 < got; i += 2)
+        *n += strlen(attrs[i]) + strlen(attrs[i + 1]) + 4; /* ' a="v"' */
+    free(attrs);
+}
+
+static void size_walk(xmpp_stanza_t *st, size_t cap, size_t *n)
+{
+    size_own(st, n);
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c && *n <= cap;
+         c = xmpp_stanza_get_next(c))
+        size_walk(c, cap, n);
+}
+
+size_t stanza_size_estimate(xmpp_stanza_t *st, size_t cap)
+{
+    size_t n = 0;
+    size_walk(st, cap, &n);
+    return n;
 }
 
 int stanza_element_count(xmpp_stanza_t *st)

@@ -33,6 +33,10 @@ void stanza_strip_stream_ns_below(xmpp_stanza_t *st);
 /* Drops st's own xmlns when it is the stream's namespace (st: a copy). */
 void stanza_strip_own_ns(xmpp_stanza_t *st);
 
+/* The stanza's serialized size, estimated without serializing it (names,
+ * attributes, text and markup); the walk stops once it passes `cap`. */
+size_t stanza_size_estimate(xmpp_stanza_t *st, size_t cap);
+
 /* Counts the element (non-text) children of st. */
 int stanza_element_count(xmpp_stanza_t *st);
 

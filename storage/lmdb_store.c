@@ -16,6 +16,8 @@
 struct store {
     MDB_env *env;
     MDB_dbi meta, rooms, affs, public_idx, history;
+    MDB_dbi creators;  /* "creator\0room" -> "" (see store_rooms_by_creator) */
+    bool has_creators; /* false: a read-only open of a store from before it */
     bool read_only;
     char error[256];
 };
@@ -77,6 +79,11 @@ static store_rc_t open_dbs(store_t *st, const char *dir, char *err, size_t errle
     if (rc == 0) rc = mdb_dbi_open(txn, "affiliations", create, &st->affs);
     if (rc == 0) rc = mdb_dbi_open(txn, "public", create, &st->public_idx);
     if (rc == 0) rc = mdb_dbi_open(txn, "history", create, &st->history);
+    if (rc == 0) {
+        rc = mdb_dbi_open(txn, "creators", create, &st->creators);
+        st->has_creators = rc == 0;
+        if (rc == MDB_NOTFOUND && st->read_only) rc = 0; /* written before it */
+    }
     if (rc != 0) {
         if (txn) mdb_txn_abort(txn);
         snprintf(err, errlen, "%s: cannot open databases: %s", dir, mdb_strerror(rc));
@@ -180,6 +187,32 @@ static int index_key(const char *name, char *buf, size_t cap, MDB_val *k)
     return 0;
 }
 
+/* Adds (or with del, removes) the creators index entry of a room. */
+static int put_creator(store_t *st, MDB_txn *txn, const char *creator, const char *room,
+                       bool del)
+{
+    char buf[4096];
+    MDB_val k, v = {0, ""};
+    if (!creator || !st->has_creators) return 0;
+    if (aff_key(creator, room, buf, sizeof buf, &k) != 0) return EINVAL;
+    int rc = del ? mdb_del(txn, st->creators, &k, NULL)
+                 : mdb_put(txn, st->creators, &k, &v, 0);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Removes the creators index entry of a stored room (read from its record). */
+static int del_creator(store_t *st, MDB_txn *txn, const char *name)
+{
+    MDB_val k = val_of(name), v;
+    store_room_t r;
+    int rc = mdb_get(txn, st->rooms, &k, &v);
+    if (rc) return rc == MDB_NOTFOUND ? 0 : rc;
+    if (codec_room_decode(v.mv_data, v.mv_size, &r) != 0) return 0; /* nothing to find */
+    rc = put_creator(st, txn, r.creator, name, true);
+    store_room_clear(&r);
+    return rc;
+}
+
 static int put_room(store_t *st, MDB_txn *txn, const store_room_t *room)
 {
     size_t len;
@@ -194,10 +227,12 @@ static int put_room(store_t *st, MDB_txn *txn, const store_room_t *room)
     if (room->public_list) {
         const char *title = room->title ? room->title : "";
         MDB_val t = val_of(title);
-        return mdb_put(txn, st->public_idx, &k, &t, 0);
+        rc = mdb_put(txn, st->public_idx, &k, &t, 0);
+    } else {
+        rc = mdb_del(txn, st->public_idx, &k, NULL);
     }
-    rc = mdb_del(txn, st->public_idx, &k, NULL);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    if (rc && rc != MDB_NOTFOUND) return rc;
+    return put_creator(st, txn, room->creator, room->name, false);
 }
 
 static int put_aff(store_t *st, MDB_txn *txn, const char *room, const store_aff_t *a)
@@ -350,6 +385,7 @@ store_rc_t store_room_delete(store_t *st, const char *name)
     MDB_val k = val_of(name), ik;
     char ibuf[1100];
     rc = index_key(name, ibuf, sizeof ibuf, &ik);
+    if (rc == 0) rc = del_creator(st, txn, name);
     MDB_dbi dbis[] = {st->rooms, st->public_idx, st->history};
     for (size_t i = 0; rc == 0 && i < 3; i++) {
         rc = mdb_del(txn, dbis[i], dbis[i] == st->public_idx ? &ik : &k, NULL);
@@ -547,4 +583,27 @@ store_rc_t store_room_iterate(store_t *st, const char *after, size_t max,
 store_rc_t store_room_count(store_t *st, size_t *count)
 {
     return count_entries(st, st->rooms, count);
+}
+
+store_rc_t store_rooms_by_creator(store_t *st, const char *creator, size_t *count)
+{
+    char buf[4096];
+    MDB_val k, v;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    *count = 0;
+    if (!st->has_creators) return STORE_OK;
+    if (aff_key(creator, NULL, buf, sizeof buf, &k) != 0) return STORE_OK; /* none */
+    size_t plen = k.mv_size;
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc) return fail(st, "begin", rc);
+    if ((rc = mdb_cursor_open(txn, st->creators, &c)) == 0) {
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+             rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, buf, plen) == 0;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+            (*count)++;
+        mdb_cursor_close(c);
+    }
+    mdb_txn_abort(txn);
+    return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : fail(st, "count creator", rc);
 }

@@ -30,6 +30,7 @@ typedef struct store_room {
     bool persistent, public_list, members_only, moderated, whois_anyone;
     bool change_subject, allow_invites, password_protected;
     int allow_pm, max_users, history_length;
+    char *creator; /* bare JID that created the room, or NULL (record v1) */
 } store_room_t;
 
 /* One affiliation: room + bare JID -> affiliation (-1 outcast .. 3 owner;
@@ -108,6 +109,9 @@ store_rc_t store_room_iterate(store_t *st, const char *after, size_t max,
 
 /* Counts stored rooms. */
 store_rc_t store_room_count(store_t *st, size_t *count);
+/* Counts the stored rooms whose creator is the bare JID `creator` (an
+ * index kept with the rooms: O(that creator's rooms)). */
+store_rc_t store_rooms_by_creator(store_t *st, const char *creator, size_t *count);
 
 void store_room_clear(store_room_t *room);
 void store_affs_free(store_aff_t *affs, size_t n);

@@ -49,6 +49,7 @@ static void assert_rooms_equal(const store_room_t *got, const store_room_t *want
     assert_int_equal(got->allow_pm, want->allow_pm);
     assert_int_equal(got->max_users, want->max_users);
     assert_int_equal(got->history_length, want->history_length);
+    assert_str_or_null(got->creator, want->creator);
 }
 
 /* A room with every field set: UTF-8, an empty string, all flags on. */
@@ -74,6 +75,7 @@ static store_room_t full_room(void)
         .allow_pm = 3,
         .max_users = 500,
         .history_length = 100,
+        .creator = "alice@localhost",
     };
 }
 
@@ -235,13 +237,32 @@ static void test_room_wrong_version(void **state)
     size_t len = 0;
     unsigned char *buf = codec_room_encode(&in, &len);
     assert_non_null(buf);
-    assert_int_equal(buf[0], 1);
-    const unsigned char bad[] = {0, 2, 0x7f, 0xff};
+    assert_int_equal(buf[0], 2);
+    const unsigned char bad[] = {0, 3, 0x7f, 0xff};
     for (size_t i = 0; i < sizeof bad; i++) {
         buf[0] = bad[i];
         assert_int_equal(room_decode_exact(buf, len, &out), -1);
         assert_room_zeroed(&out);
     }
+    free(buf);
+}
+
+/* A version 1 record (before the creator was stored) still decodes: the
+ * same fields without the trailing creator. */
+static void test_room_version1_has_no_creator(void **state)
+{
+    (void)state;
+    store_room_t in = full_room(), out;
+    in.creator = NULL;
+    size_t len = 0;
+    unsigned char *buf = codec_room_encode(&in, &len);
+    assert_non_null(buf);
+    buf[0] = 1;
+    assert_int_equal(room_decode_exact(buf, len - 4, &out), 0); /* without the NULL */
+    assert_rooms_equal(&out, &in);
+    assert_null(out.creator);
+    store_room_clear(&out);
+    assert_int_equal(room_decode_exact(buf, len, &out), -1); /* v1 has no more fields */
     free(buf);
 }
 
@@ -292,8 +313,9 @@ static void test_room_string_length_beyond_buffer(void **state)
     store_room_t small = {.name = "r", .subject_nick = "n"};
     buf = codec_room_encode(&small, &len);
     assert_non_null(buf);
-    /* after: 8 flags + 3 u32 = 20 bytes; subject_nick = u32 + 1 byte */
-    size_t at = len - 20 - 1 - 4;
+    /* after: 8 flags + 3 u32 = 20 bytes, then the NULL creator (u32);
+     * subject_nick = u32 + 1 byte */
+    size_t at = len - 4 - 20 - 1 - 4;
     assert_int_equal(buf[at + 4], 'n');
     put_be32(buf + at, 2);
     assert_int_equal(room_decode_exact(buf, len, &out), -1);
@@ -399,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_room_without_name_refused),
         cmocka_unit_test(test_room_truncated_at_every_length),
         cmocka_unit_test(test_room_wrong_version),
+        cmocka_unit_test(test_room_version1_has_no_creator),
         cmocka_unit_test(test_room_trailing_bytes),
         cmocka_unit_test(test_room_string_length_beyond_buffer),
         cmocka_unit_test(test_aff_round_trip_all_affiliations),

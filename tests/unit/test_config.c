@@ -74,6 +74,35 @@ static void test_all_keys(void **state)
     config_free(&c);
 }
 
+static void test_limits(void **state)
+{
+    (void)state;
+    config_t c;
+    char err[512];
+    assert_int_equal(load(GOOD, &c, err, sizeof err), 0);
+    assert_int_equal(c.max_stanza_size, 65536);
+    assert_int_equal(c.max_room_name_length, 128);
+    assert_int_equal(c.max_rooms, 1000000);
+    assert_int_equal(c.max_rooms_per_creator, 100);
+    assert_int_equal(c.message_rate, 10);
+    assert_int_equal(c.message_burst, 30);
+    config_free(&c);
+    assert_int_equal(load(GOOD "[limits]\nmessage_rate = 0\nmax_rooms = 0\n"
+                               "max_rooms_per_creator = 0\nmax_stanza_size = 1024\n",
+                          &c, err, sizeof err),
+                     0);
+    assert_int_equal(c.message_rate, 0); /* 0 turns these off */
+    assert_int_equal(c.max_rooms, 0);
+    assert_int_equal(c.max_rooms_per_creator, 0);
+    assert_int_equal(c.max_stanza_size, 1024);
+    config_free(&c);
+    assert_int_equal(load(GOOD "[limits]\nmax_stanza_size = 100\n", &c, err, sizeof err),
+                     -1);
+    assert_contains(err, "[limits] max_stanza_size: out of range");
+    assert_int_equal(load(GOOD "[limits]\nmessage_burst = 0\n", &c, err, sizeof err), -1);
+    assert_contains(err, "[limits] message_burst: out of range");
+}
+
 static void test_missing_key(void **state)
 {
     (void)state;
@@ -144,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_with_defaults),
         cmocka_unit_test(test_all_keys),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_missing_key),
         cmocka_unit_test(test_invalid_value_names_line),
         cmocka_unit_test(test_unknown_key_and_section),
