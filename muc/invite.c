@@ -87,17 +87,34 @@ static muc_err_t invites(request_t *req, room_t *room, xmpp_stanza_t *x)
     return MUC_OK;
 }
 
-/* A decline goes back to the inviter, from the room, naming the decliner. */
+/* A decline goes back to the inviter, from the room, naming the decliner.
+ * An inviter named by occupant JID (as a semi-anonymous room shows it) gets
+ * it at its real JIDs (§7.8.2); no other address of ours is an inviter. */
 static muc_err_t decline(request_t *req, room_t *room, xmpp_stanza_t *d)
 {
     jid_t to;
     const char *to_s = xmpp_stanza_get_attribute(d, "to");
     if (jid_parse(to_s, &to) != 0) return ERR_JID_MALFORMED;
+    occupant_t *inviter = NULL;
+    if (jid_domain_eq(to.domain, req->svc->domain)) {
+        if (to.local && to.resource && strcmp(to.local, room->name) == 0)
+            inviter = room_occupant_by_nick(room, to.resource);
+        if (!inviter) return ERR_ITEM_NOT_FOUND;
+    }
     char bare[JID_MAX_LEN];
-    xmpp_stanza_t *x,
-        *m = notice(req, room, to_s, "decline", muc_bare_jid(&req->from, bare), d, &x);
+    xmpp_stanza_t *x, *m = notice(req, room, inviter ? NULL : to_s, "decline",
+                                  muc_bare_jid(&req->from, bare), d, &x);
     if (!m) return ERR_RESOURCE_CONSTRAINT;
-    out_send(req->out, m);
+    if (!inviter) {
+        out_send(req->out, m);
+        return MUC_OK;
+    }
+    out_bcast_t b;
+    out_bcast_begin(&b, req->out, m);
+    for (session_t *s = inviter->sessions; s; s = s->next)
+        out_bcast_to(&b, s->jid);
+    out_bcast_end(&b);
+    xmpp_stanza_release(m);
     return MUC_OK;
 }
 

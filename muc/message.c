@@ -21,7 +21,9 @@ static occupant_t *sender_in(request_t *req, room_t **room)
  * occupant JID, no 'to' yet (+1). */
 static xmpp_stanza_t *relay_copy(room_t *room, occupant_t *from, xmpp_stanza_t *st)
 {
-    xmpp_stanza_t *m = xmpp_stanza_copy(st);
+    /* muc#user content speaks for the room (items with real JIDs, status
+     * codes): a sender's own would be a forgery, so it is left out */
+    xmpp_stanza_t *m = stanza_copy_without(st, "x", NS_MUC_USER);
     if (!m) return NULL;
     char jid[JID_MAX_LEN];
     xmpp_stanza_set_from(m, muc_occupant_jid(room, from->nick, jid));
@@ -91,8 +93,7 @@ muc_err_t message_to_occupant(request_t *req)
     if (err) return err;
     xmpp_stanza_t *m = relay_copy(room, occ, req->st);
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
-    if (!xmpp_stanza_get_child_by_name_and_ns(m, "x", NS_MUC_USER))
-        stanza_add_child(req->ctx, m, "x", NS_MUC_USER);
+    stanza_add_child(req->ctx, m, "x", NS_MUC_USER); /* relay_copy removed any */
     out_bcast_t b;
     out_bcast_begin(&b, req->out, m);
     for (session_t *s = target->sessions; s; s = s->next)

@@ -136,11 +136,22 @@ static int envelope_check(request_t *req)
              req->from.domain, req->from.resource ? "/" : "",
              req->from.resource ? req->from.resource : "");
     if (jid_parse(to, &req->to) != 0) {
-        reply_error(req, ERR_JID_MALFORMED, "malformed 'to' address");
+        /* from the service: the malformed address cannot be a 'from' */
+        xmpp_stanza_t *r =
+            muc_err_reply(req->ctx, req->st, ERR_JID_MALFORMED, "malformed 'to' address");
+        if (r) xmpp_stanza_set_from(r, req->svc->domain);
+        out_send(req->out, r);
         return -1;
     }
     if (!jid_domain_eq(req->to.domain, req->svc->domain)) {
         LOG_W("router", "dropped stanza for foreign domain '%s'", req->to.domain);
+        return -1;
+    }
+    if (jid_domain_eq(req->from.domain, req->svc->domain)) {
+        /* only our own stanzas, looped back, come from here: processing one
+         * would make an occupant of a room or occupant JID */
+        LOG_W("router", "dropped <%s/> from our own domain '%s'",
+              xmpp_stanza_get_name(req->st), from);
         return -1;
     }
     return 0;

@@ -105,6 +105,42 @@ size_t stanza_size_estimate(xmpp_stanza_t *st, size_t cap)
     return n;
 }
 
+/* Copies st's attributes onto dst; returns 0, or -1 when out of memory. */
+static int copy_attributes(xmpp_stanza_t *dst, xmpp_stanza_t *st)
+{
+    int count = xmpp_stanza_get_attribute_count(st);
+    if (count <= 0) return 0;
+    const char **attrs = malloc(2 * (size_t)count * sizeof *attrs);
+    if (!attrs) return -1;
+    int got = xmpp_stanza_get_attributes(st, attrs, 2 * count), rc = 0;
+    for (int i = 0; rc == 0 && i + 1 < got; i += 2)
+        rc = xmpp_stanza_set_attribute(dst, attrs[i], attrs[i + 1]) == XMPP_EOK ? 0 : -1;
+    free(attrs);
+    return rc;
+}
+
+xmpp_stanza_t *stanza_copy_without(xmpp_stanza_t *st, const char *name, const char *ns)
+{
+    xmpp_stanza_t *out = xmpp_stanza_new(xmpp_stanza_get_context(st));
+    if (!out || xmpp_stanza_set_name(out, xmpp_stanza_get_name(st)) != XMPP_EOK ||
+        copy_attributes(out, st) != 0)
+        goto fail;
+    for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
+         c = xmpp_stanza_get_next(c)) {
+        if (xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), name) == 0) {
+            const char *cns = xmpp_stanza_get_ns(c);
+            if (cns && strcmp(cns, ns) == 0) continue;
+        }
+        xmpp_stanza_t *copy = xmpp_stanza_copy(c);
+        if (!copy) goto fail;
+        xmpp_stanza_add_child_ex(out, copy, 0);
+    }
+    return out;
+fail:
+    if (out) xmpp_stanza_release(out);
+    return NULL;
+}
+
 int stanza_element_count(xmpp_stanza_t *st)
 {
     int n = 0;

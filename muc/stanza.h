@@ -37,6 +37,10 @@ void stanza_strip_own_ns(xmpp_stanza_t *st);
  * attributes, text and markup); the walk stops once it passes `cap`. */
 size_t stanza_size_estimate(xmpp_stanza_t *st, size_t cap);
 
+/* A deep copy of st (+1) without its child elements named `name` in
+ * namespace `ns`; NULL when out of memory. */
+xmpp_stanza_t *stanza_copy_without(xmpp_stanza_t *st, const char *name, const char *ns);
+
 /* Counts the element (non-text) children of st. */
 int stanza_element_count(xmpp_stanza_t *st);
 

@@ -96,6 +96,29 @@ static void test_groupchat_drops_stream_namespace(void **state)
     xmpp_free(fx->ctx, text);
 }
 
+/* A sender's own muc#user content (an item with a JID, status codes) would
+ * speak for the room: it is removed from groupchat and private copies. */
+static void test_forged_muc_user_removed(void **state)
+{
+    fixture_t *fx = *state;
+    room_with_bob(fx);
+    assert_int_equal(
+        fixture_feed(fx, "<message type='groupchat' id='f1' from='" BOB "' to='" ROOM
+                         "'><body>hi</body><x xmlns='" NS_MUC_USER
+                         "'><item jid='boss@localhost' role='moderator'/><status "
+                         "code='110'/></x></message>"),
+        2);
+    assert_null(muc_x(nth_to(fx, ALICE, 0)));
+    assert_int_equal(fixture_feed(fx,
+                                  "<message type='chat' id='f2' from='" BOB "' to='" ROOM
+                                  "/Alice'><body>pm</body><x xmlns='" NS_MUC_USER
+                                  "'><item jid='boss@localhost'/></x></message>"),
+                     1);
+    xmpp_stanza_t *x = muc_x(nth_to(fx, ALICE, 1));
+    assert_non_null(x); /* the room's own, empty */
+    assert_null(xmpp_stanza_get_children(x));
+}
+
 static void test_groupchat_from_non_occupant(void **state)
 {
     fixture_t *fx = *state;
@@ -353,6 +376,7 @@ int main(void)
         T(test_groupchat_broadcast),
         T(test_groupchat_keeps_other_children),
         T(test_groupchat_drops_stream_namespace),
+        T(test_forged_muc_user_removed),
         T(test_groupchat_from_non_occupant),
         T(test_groupchat_to_missing_room),
         T(test_groupchat_reaches_every_session),
