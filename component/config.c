@@ -180,3 +180,24 @@ void config_free(config_t *cfg)
         *field = NULL;
     }
 }
+
+service_opts_t config_service_opts(const config_t *cfg, store_t *store)
+{
+    return (service_opts_t){
+        .domain = cfg->domain,
+        .name = cfg->service_name,
+        .store = store,
+        .history_length = cfg->history_length,
+        .max_nick_length = cfg->max_nick_length,
+        .creators = cfg->creators,
+        .admins = cfg->admins,
+        .max_occupants = cfg->max_occupants,
+        .max_history_length = cfg->max_history_length,
+        .max_disco_items = cfg->max_disco_items,
+        .limits = {.max_stanza_size = cfg->max_stanza_size,
+                   .max_room_name_length = cfg->max_room_name_length,
+                   .max_rooms = cfg->max_rooms,
+                   .max_rooms_per_creator = cfg->max_rooms_per_creator,
+                   .message_rate = cfg->message_rate,
+                   .message_burst = cfg->message_burst}};
+}

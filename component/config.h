@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "component/log.h"
+#include "muc/service.h"
 
 typedef struct config {
     /* [component] */
@@ -43,5 +44,9 @@ int config_load(const char *path, config_t *cfg, char *err, size_t errlen);
 
 /* Frees the strings config_load allocated; safe on a zeroed struct. */
 void config_free(config_t *cfg);
+
+/* The service options a configuration gives (strings borrowed from cfg;
+ * store borrowed, may be NULL). */
+service_opts_t config_service_opts(const config_t *cfg, store_t *store);
 
 #endif

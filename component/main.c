@@ -68,22 +68,7 @@ static int serve(const config_t *cfg)
     xmpp_log_t *strophe_logger =
         log_get_level() >= LOG_TRACE ? &logger : xmpp_get_default_logger(XMPP_LEVEL_WARN);
     xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, strophe_logger);
-    service_opts_t opts = {.domain = cfg->domain,
-                           .name = cfg->service_name,
-                           .store = store,
-                           .history_length = cfg->history_length,
-                           .max_nick_length = cfg->max_nick_length,
-                           .creators = cfg->creators,
-                           .admins = cfg->admins,
-                           .max_occupants = cfg->max_occupants,
-                           .max_history_length = cfg->max_history_length,
-                           .max_disco_items = cfg->max_disco_items,
-                           .limits = {.max_stanza_size = cfg->max_stanza_size,
-                                      .max_room_name_length = cfg->max_room_name_length,
-                                      .max_rooms = cfg->max_rooms,
-                                      .max_rooms_per_creator = cfg->max_rooms_per_creator,
-                                      .message_rate = cfg->message_rate,
-                                      .message_burst = cfg->message_burst}};
+    service_opts_t opts = config_service_opts(cfg, store);
     service_t *svc = ctx ? service_new(ctx, &opts) : NULL;
     int code = EXIT_USAGE;
     if (svc) {

@@ -170,6 +170,7 @@ static muc_err_t fetch_page(service_t *svc, const rsm_req_t *r, size_t max, list
         return ERR_ITEM_NOT_FOUND;
     if ((a && !listed(svc, l, a)) || (b && !listed(svc, l, b))) return ERR_ITEM_NOT_FOUND;
     size_t skip = (!a && !r->has_before && r->index > 0) ? (size_t)r->index : 0;
+    if (skip > (size_t)count) skip = (size_t)count; /* past the end: an empty page */
     size_t want = skip + max;
     l->stored = calloc(want ? want : 1, sizeof *l->stored);
     if (!l->stored) return ERR_RESOURCE_CONSTRAINT;

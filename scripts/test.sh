@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds mucd with AddressSanitizer + UndefinedBehavior-
 # Sanitizer and warnings as errors, and runs every test: the cmocka unit tests
-# and the live-Prosody integration suite, both through ctest.
+# and the live-Prosody integration suite, both through ctest; then fuzzes each
+# libFuzzer target for FUZZ_SECONDS (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,5 +14,9 @@ cmake --build "$BUILD" -j"$(nproc)"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-cd "$BUILD"
-ctest --output-on-failure --timeout 900 "$@"
+(cd "$BUILD" && ctest --output-on-failure --timeout 900 "$@")
+
+# Fuzzing (issue 7): every libFuzzer target for a short, bounded time on a
+# copy of its seed corpus, after replaying the regression inputs. Long runs:
+# FUZZ_SECONDS=3600 bash scripts/fuzz.sh (see fuzz/README.md).
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh

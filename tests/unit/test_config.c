@@ -86,6 +86,11 @@ static void test_limits(void **state)
     assert_int_equal(c.max_rooms_per_creator, 100);
     assert_int_equal(c.message_rate, 10);
     assert_int_equal(c.message_burst, 30);
+    service_opts_t o = config_service_opts(&c, NULL); /* what mucd runs with */
+    assert_int_equal(o.limits.max_stanza_size, 65536);
+    assert_int_equal(o.limits.max_rooms_per_creator, 100);
+    assert_int_equal(o.limits.message_burst, 30);
+    assert_string_equal(o.domain, "chat.localhost");
     config_free(&c);
     assert_int_equal(load(GOOD "[limits]\nmessage_rate = 0\nmax_rooms = 0\n"
                                "max_rooms_per_creator = 0\nmax_stanza_size = 1024\n",
