@@ -38,10 +38,17 @@ static long long now_ms(void)
 
 /* Everything the core sends while handling one incoming stanza is
  * collected as text and handed to libstrophe in one write request: one
- * allocation per turn instead of one per recipient. */
+ * allocation per turn instead of one per recipient. libstrophe 0.12 copies
+ * it with strophe_strndup(), which calls strlen() on the data first, so the
+ * buffer is NUL-terminated (one byte beyond out_cap is allocated for it):
+ * else strlen() reads stale and uninitialised bytes, and past the end of
+ * the allocation when no NUL follows. */
 static void link_flush(link_t *l)
 {
-    if (l->out_len && l->state == LINK_UP) xmpp_send_raw(l->conn, l->out, l->out_len);
+    if (l->out_len && l->state == LINK_UP) {
+        l->out[l->out_len] = '\0';
+        xmpp_send_raw(l->conn, l->out, l->out_len);
+    }
     l->out_len = 0;
 }
 
@@ -51,7 +58,7 @@ static void link_send_raw(out_sink_t *sink, const char *xml, size_t len)
     if (l->state != LINK_UP) return;
     if (l->out_len + len > l->out_cap) {
         size_t cap = (l->out_cap ? l->out_cap * 2 : 65536) + len;
-        char *grown = realloc(l->out, cap);
+        char *grown = realloc(l->out, cap + 1); /* + the NUL of link_flush */
         if (!grown) {
             LOG_E("component", "out of memory: dropped an outgoing stanza");
             return;

@@ -2,7 +2,8 @@
 # Installs dependencies, builds mucd with AddressSanitizer + UndefinedBehavior-
 # Sanitizer and warnings as errors, and runs every test: the cmocka unit tests
 # and the live-Prosody integration suite, both through ctest; then fuzzes each
-# libFuzzer target for FUZZ_SECONDS (default 20).
+# libFuzzer target for FUZZ_SECONDS (default 20), and runs the integration
+# suite once more with mucd under valgrind memcheck.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +21,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # copy of its seed corpus, after replaying the regression inputs. Long runs:
 # FUZZ_SECONDS=3600 bash scripts/fuzz.sh (see fuzz/README.md).
 FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh
+
+# valgrind memcheck (issue 7): the integration suite again, with mucd built
+# without sanitizers and run under memcheck; any error or leak fails.
+bash scripts/valgrind.sh

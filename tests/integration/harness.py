@@ -24,6 +24,12 @@ Every wait in this module is bounded by a timeout.
 Environment:
   MUCD_BIN       path of the mucd binary (default: <repo>/build/mucd)
   MUCD_KEEP_TMP  1 keeps all temporary directories (paths are printed)
+  MUCD_WRAPPER   a command prefix put before mucd's argv (split like a shell
+                 would), e.g. "valgrind --log-file=/tmp/vg.%p.log"; give the
+                 tool a log file of its own, so mucd's log stays mucd's
+  MUCD_TIMEOUT_SCALE  a factor (>= 1) for every wait that involves mucd
+                 (its start, log, exit, stop, and the clients' waits for
+                 replies), for slow runs such as under valgrind
 """
 
 import asyncio
@@ -31,6 +37,7 @@ import atexit
 import copy
 import itertools
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -75,6 +82,24 @@ def keep_tmp_requested():
     return os.environ.get("MUCD_KEEP_TMP", "") == "1"
 
 
+def mucd_wrapper():
+    """The command prefix for mucd from env MUCD_WRAPPER ([] when unset)."""
+    return shlex.split(os.environ.get("MUCD_WRAPPER", ""))
+
+
+def timeout_scale():
+    """The factor from env MUCD_TIMEOUT_SCALE (1.0 when unset or invalid)."""
+    try:
+        return max(1.0, float(os.environ.get("MUCD_TIMEOUT_SCALE", "") or 1.0))
+    except ValueError:
+        return 1.0
+
+
+def scaled(timeout):
+    """``timeout`` times :func:`timeout_scale` (None stays None)."""
+    return None if timeout is None else timeout * timeout_scale()
+
+
 def mucd_binary():
     """Path of the mucd binary under test (env MUCD_BIN or <repo>/build/mucd)."""
     return os.environ.get("MUCD_BIN") or os.path.join(REPO_ROOT, "build", "mucd")
@@ -110,8 +135,10 @@ def tcp_accepts(port, host=LOOPBACK, timeout=0.5):
 def wait_until(predicate, timeout, what, interval=0.05):
     """Poll ``predicate`` until it returns a truthy value; return that value.
 
-    Raises :class:`HarnessError` mentioning ``what`` after ``timeout`` s.
+    Raises :class:`HarnessError` mentioning ``what`` after ``timeout`` s
+    (times MUCD_TIMEOUT_SCALE).
     """
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -500,7 +527,8 @@ class Mucd:
         if self.running:
             raise HarnessError("mucd already running (pid %d)" % self.proc.pid)
         offset = self.log_offset()
-        self.proc = spawn([self.binary, "-c", self.config_path], self.log_path)
+        self.proc = spawn(mucd_wrapper() + [self.binary, "-c", self.config_path],
+                          self.log_path)
         if wait_connected:
             self.wait_log(CONNECTED_MARKER, timeout, offset=offset)
         return self
@@ -562,6 +590,7 @@ class Mucd:
 
         Raises :class:`HarnessError` (mucd keeps running) on timeout.
         """
+        timeout = scaled(timeout)
         try:
             code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -574,7 +603,7 @@ class Mucd:
         """SIGTERM mucd by pid (SIGKILL after ``timeout``); return its exit code."""
         if self.proc is None:
             return None
-        return terminate_process(self.proc, timeout)
+        return terminate_process(self.proc, scaled(timeout))
 
     def cleanup(self, keep=False):
         """Stop mucd and remove (or keep) its temporary directory."""
@@ -825,7 +854,7 @@ class Client:
         Waits up to ``timeout`` seconds for it to arrive; raises
         :class:`HarnessError` (listing what did arrive) otherwise.
         """
-        timeout = timeout or self.timeout
+        timeout = scaled(timeout or self.timeout)
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:

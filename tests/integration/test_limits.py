@@ -10,8 +10,8 @@ is created, and the sender can go on once back under the limit.
 import time
 import unittest
 
-from harness import attr, error_of, new_id
-from muc_helpers import DOMAIN, is_error, is_message, is_presence
+from harness import attr, error_of
+from muc_helpers import DOMAIN, is_error, is_presence
 from test_muc_core import SharedStackTestCase
 
 
