@@ -67,8 +67,9 @@ static int by_listed_name(const void *a, const void *b)
                      ((const store_listed_t *)b)->name);
 }
 
-/* Public rooms that live only in memory (temporary ones; all of them when
- * there is no store), sorted by name; copies the caller frees. */
+/* Without a store: the public rooms, all in memory, sorted by name; copies
+ * the caller frees. (With one, temporary rooms are in the store's live
+ * listing, shared by every process on it.) */
 static store_listed_t *memory_rooms(service_t *svc, size_t *n)
 {
     size_t cap = hash_count(svc->rooms);
@@ -77,8 +78,7 @@ static store_listed_t *memory_rooms(service_t *svc, size_t *n)
     if (!list) return NULL;
     for (hash_iter_t it = hash_iter(svc->rooms); hash_next(&it);) {
         room_t *r = it.value;
-        if (!r->cfg.public_list || r->locked || (svc->store && r->cfg.persistent))
-            continue;
+        if (!r->cfg.public_list || r->locked) continue;
         list[*n].name = strdup(r->name);
         list[*n].title = r->cfg.title ? strdup(r->cfg.title) : NULL;
         (*n)++;
@@ -141,9 +141,11 @@ static const char *room_of_id(const service_t *svc, const char *id, char *buf)
 
 static bool listed(service_t *svc, const listing_t *l, const char *name)
 {
+    if (svc->store)
+        return store_public_has(svc->store, name) || store_live_has(svc->store, name);
     for (size_t i = 0; i < l->nmem; i++)
         if (strcmp(l->mem[i].name, name) == 0) return true;
-    return svc->store && store_public_has(svc->store, name);
+    return false;
 }
 
 static void add_items(request_t *req, xmpp_stanza_t *q, const listing_t *l)
@@ -174,10 +176,18 @@ static muc_err_t fetch_page(service_t *svc, const rsm_req_t *r, size_t max, list
     size_t want = skip + max;
     l->stored = calloc(want ? want : 1, sizeof *l->stored);
     if (!l->stored) return ERR_RESOURCE_CONSTRAINT;
+    const char *upto = r->has_before ? (b ? b : "") : NULL;
     if (svc->store && want &&
-        store_public_page(svc->store, a, r->has_before ? (b ? b : "") : NULL, 0, want,
-                          l->stored, &l->nstored) != STORE_OK)
+        store_public_page(svc->store, a, upto, 0, want, l->stored, &l->nstored) !=
+            STORE_OK)
         return ERR_INTERNAL_SERVER_ERROR;
+    if (svc->store) { /* temporary rooms: the live listing of every process */
+        if (!(l->mem = calloc(want ? want : 1, sizeof *l->mem)))
+            return ERR_RESOURCE_CONSTRAINT;
+        if (want &&
+            store_live_page(svc->store, a, upto, want, l->mem, &l->nmem) != STORE_OK)
+            return ERR_INTERNAL_SERVER_ERROR;
+    }
     if (merge(l, a, b, skip, max, r->has_before) != 0) return ERR_RESOURCE_CONSTRAINT;
     *first_index = -1;
     if (!a && !r->has_before) *first_index = (long)skip;
@@ -194,12 +204,15 @@ muc_err_t disco_service_items(request_t *req)
     if (xmpp_stanza_get_attribute(req->payload, "node")) return ERR_ITEM_NOT_FOUND;
     if (rsm_parse(req->payload, &r) != 0) return ERR_BAD_REQUEST;
     listing_t l = {0};
-    size_t stored = 0;
-    if (svc->store && store_public_count(svc->store, &stored) != STORE_OK)
+    size_t stored = 0, temporary = 0;
+    if (svc->store && (store_public_count(svc->store, &stored) != STORE_OK ||
+                       store_live_count(svc->store, &temporary) != STORE_OK))
         return ERR_INTERNAL_SERVER_ERROR;
-    l.mem = memory_rooms(svc, &l.nmem);
-    if (!l.mem) return ERR_RESOURCE_CONSTRAINT;
-    long count = (long)(stored + l.nmem), first_index = -1;
+    if (!svc->store) { /* no store: every listed room is in memory */
+        if (!(l.mem = memory_rooms(svc, &l.nmem))) return ERR_RESOURCE_CONSTRAINT;
+        temporary = l.nmem;
+    }
+    long count = (long)(stored + temporary), first_index = -1;
     size_t cap = (size_t)svc->max_disco_items;
     size_t max = (r.max >= 0 && (size_t)r.max < cap) ? (size_t)r.max : cap;
     muc_err_t err = fetch_page(svc, &r, max, &l, count, &first_index);

@@ -27,16 +27,19 @@ xmpp_ctx_t *fuzz_ctx(void)
     return ctx;
 }
 
-/* Removes the store directory at exit (LMDB keeps two flat files). */
+/* Removes the store directory at exit (LMDB keeps two flat files, and two
+ * more in live/ for the listing of temporary rooms). */
 static void store_cleanup(void)
 {
     store_close(store);
     store = NULL;
     char path[300];
-    snprintf(path, sizeof path, "%s/data.mdb", store_dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", store_dir);
-    unlink(path);
+    static const char *const files[] = {"data.mdb", "lock.mdb", "live/data.mdb",
+                                        "live/lock.mdb", "live"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", store_dir, files[i]);
+        if (unlink(path) != 0) rmdir(path);
+    }
     rmdir(store_dir);
 }
 
@@ -87,8 +90,16 @@ void fuzz_store_wipe(store_t *st)
             if (names.v[i] && store_room_delete(st, names.v[i]) != STORE_OK) abort();
             free(names.v[i]);
         }
-        if (names.n < 64) return;
+        if (names.n < 64) break;
     }
+    store_listed_t live[64];
+    size_t n;
+    do { /* temporary rooms a freed service left listed */
+        if (store_live_page(st, NULL, NULL, 64, live, &n) != STORE_OK) abort();
+        for (size_t i = 0; i < n; i++)
+            if (store_live_del(st, live[i].name) != STORE_OK) abort();
+        store_listed_free(live, n);
+    } while (n == 64);
 }
 
 /* Serializes st (the core must only send well-formed stanzas) and checks

@@ -347,6 +347,7 @@ static muc_err_t submit(request_t *req, room_t *room, xmpp_stanza_t *x)
     room_config_clear(&old);
     bool was_locked = room->locked;
     room->locked = false;
+    persist_list_live(room); /* shown (or not) in every process's disco#items */
     out_send(req->out, request_iq_result(req));
     if (!was_locked) announce(room, codes, req->out);
     muc_room_drop_if_empty(room);

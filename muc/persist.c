@@ -206,6 +206,17 @@ room_t *persist_load(service_t *svc, const char *name)
     return room;
 }
 
+void persist_list_live(room_t *room)
+{
+    store_t *st = room->svc->store;
+    if (!st) return;
+    bool listed = !room->cfg.persistent && room->cfg.public_list && !room->locked;
+    store_rc_t rc = listed ? store_live_put(st, room->name, room->cfg.title)
+                           : store_live_del(st, room->name);
+    if (rc != STORE_OK)
+        LOG_W("storage", "room %s: live listing: %s", room->jid, store_last_error(st));
+}
+
 void persist_unload(room_t *room)
 {
     save_history(room);

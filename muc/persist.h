@@ -38,6 +38,11 @@ room_t *persist_load(service_t *svc, const char *name);
 /* Drops an empty persistent room from memory, saving its history first. */
 void persist_unload(room_t *room);
 
+/* Puts a temporary room in the store's live listing when it is public and
+ * unlocked, takes it out otherwise (persistent rooms are in the public
+ * index). Call after the room's configuration or lock changed. */
+void persist_list_live(room_t *room);
+
 /* Saves the history of every loaded persistent room (at shutdown). */
 void persist_save_all_history(service_t *svc);
 

@@ -8,6 +8,8 @@
 #include "muc/persist.h"
 #include "muc/ns.h"
 #include "muc/stanza.h"
+#include "storage/storage.h"
+#include "component/log.h"
 
 /* Splits a list of names separated by commas/whitespace into a
  * NULL-terminated array (NULL for an empty list). */
@@ -134,6 +136,9 @@ room_t *service_room_create(service_t *svc, const char *name)
 
 void service_room_destroy(service_t *svc, room_t *room)
 {
+    if (svc->store && !room->cfg.persistent && store_live_del(svc->store, room->name))
+        LOG_W("storage", "room %s: live listing: %s", room->jid,
+              store_last_error(svc->store));
     hash_remove(svc->rooms, room->name);
     room_free(room);
 }

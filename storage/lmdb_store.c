@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define META_DB         "meta"
 #define META_SCHEMA_KEY "schema_version"
@@ -18,6 +20,11 @@ struct store {
     MDB_dbi meta, rooms, affs, public_idx, history;
     MDB_dbi creators;  /* "creator\0room" -> "" (see store_rooms_by_creator) */
     bool has_creators; /* false: a read-only open of a store from before it */
+    /* The live listing: public temporary rooms of every mucd process on this
+     * store, in an environment of its own (DIR/live) committed without
+     * fsync: it is rebuilt as rooms come and go, never restored. */
+    MDB_env *live;
+    MDB_dbi live_idx; /* "name@" -> "<pid>\0<title>" */
     bool read_only;
     char error[256];
 };
@@ -102,6 +109,37 @@ static store_rc_t open_dbs(store_t *st, const char *dir, char *err, size_t errle
     return STORE_OK;
 }
 
+#define LIVE_MAP_SIZE (64u << 20) /* sparse: ~60 bytes per listed temporary room */
+
+static void live_reap(store_t *st);
+
+/* Opens DIR/live (see struct store) and drops what dead processes left. */
+static store_rc_t open_live(store_t *st, const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    MDB_txn *txn = NULL;
+    snprintf(path, sizeof path, "%s/live", dir);
+    int rc = make_dirs(path);
+    if (rc == 0) rc = mdb_env_create(&st->live);
+    if (rc == 0) rc = mdb_env_set_mapsize(st->live, LIVE_MAP_SIZE);
+    if (rc == 0)
+        rc = mdb_env_open(st->live, path, MDB_NOTLS | MDB_NOSYNC | MDB_NOMETASYNC, 0640);
+    if (rc == 0) rc = mdb_txn_begin(st->live, NULL, 0, &txn);
+    if (rc == 0) rc = mdb_dbi_open(txn, NULL, 0, &st->live_idx);
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn) mdb_txn_abort(txn);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: cannot open the live listing: %s", path,
+                 rc > 0 ? strerror(rc) : mdb_strerror(rc));
+        return STORE_ERR_IO;
+    }
+    live_reap(st);
+    return STORE_OK;
+}
+
 store_rc_t store_open(const char *dir, size_t map_size, bool read_only, store_t **out,
                       char *err, size_t errlen)
 {
@@ -128,6 +166,7 @@ store_rc_t store_open(const char *dir, size_t map_size, bool read_only, store_t 
                  mdb_strerror(rc));
     else
         src = open_dbs(st, dir, err, errlen);
+    if (src == STORE_OK && !read_only) src = open_live(st, dir, err, errlen);
     if (src != STORE_OK) {
         store_close(st);
         return src;
@@ -139,6 +178,7 @@ store_rc_t store_open(const char *dir, size_t map_size, bool read_only, store_t 
 void store_close(store_t *st)
 {
     if (!st) return;
+    if (st->live) mdb_env_close(st->live);
     if (st->env) mdb_env_close(st->env);
     free(st);
 }
@@ -440,12 +480,23 @@ store_rc_t store_history_load(store_t *st, const char *name, void **data, size_t
 
 /* ---- the public index ---------------------------------------------- */
 
-static int listed_copy(const MDB_val *k, const MDB_val *v, store_listed_t *out)
+/* The title in an index value: the whole value, or in the live listing
+ * what follows "<pid>\0". */
+static MDB_val title_of(const MDB_val *v, bool live)
+{
+    const char *p = v->mv_data;
+    const char *nul = live ? memchr(p, '\0', v->mv_size) : NULL;
+    if (!nul) return live ? (MDB_val){0, NULL} : *v;
+    return (MDB_val){v->mv_size - (size_t)(nul + 1 - p), (void *)(nul + 1)};
+}
+
+static int listed_copy(const MDB_val *k, const MDB_val *v, store_listed_t *out, bool live)
 {
     size_t n = k->mv_size;
     if (n && ((const char *)k->mv_data)[n - 1] == '@') n--; /* "name@" */
+    MDB_val t = title_of(v, live);
     out->name = strndup(k->mv_data, n);
-    out->title = v->mv_size ? strndup(v->mv_data, v->mv_size) : NULL;
+    out->title = t.mv_size ? strndup(t.mv_data, t.mv_size) : NULL;
     return out->name ? 0 : ENOMEM;
 }
 
@@ -474,12 +525,12 @@ static int seek_backward(MDB_cursor *c, const char *before, MDB_val *k, MDB_val 
 }
 
 static int page_backward(MDB_cursor *c, const char *before, size_t max,
-                         store_listed_t *out, size_t *n)
+                         store_listed_t *out, size_t *n, bool live)
 {
     MDB_val k, v;
     int rc = seek_backward(c, before, &k, &v);
     for (; rc == 0 && *n < max; rc = mdb_cursor_get(c, &k, &v, MDB_PREV))
-        if ((rc = listed_copy(&k, &v, &out[(*n)++])) != 0) break;
+        if ((rc = listed_copy(&k, &v, &out[(*n)++], live)) != 0) break;
     for (size_t i = 0; i < *n / 2; i++) { /* back into name order */
         store_listed_t t = out[i];
         out[i] = out[*n - 1 - i];
@@ -488,8 +539,10 @@ static int page_backward(MDB_cursor *c, const char *before, size_t max,
     return rc;
 }
 
-store_rc_t store_public_page(store_t *st, const char *after, const char *before,
-                             size_t skip, size_t max, store_listed_t *out, size_t *n)
+/* A page of an index (the public one, or the live listing). */
+static store_rc_t page_of(store_t *st, MDB_env *env, MDB_dbi dbi, bool live,
+                          const char *after, const char *before, size_t skip, size_t max,
+                          store_listed_t *out, size_t *n)
 {
     MDB_txn *txn;
     MDB_cursor *c;
@@ -501,18 +554,18 @@ store_rc_t store_public_page(store_t *st, const char *after, const char *before,
         return STORE_ERR_NOTFOUND;
     after = after ? akey : NULL;
     before = before ? (*before ? bkey : "") : NULL;
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
     if (rc) return fail(st, "begin", rc);
-    rc = mdb_cursor_open(txn, st->public_idx, &c);
+    rc = mdb_cursor_open(txn, dbi, &c);
     bool opened = rc == 0;
     if (rc == 0 && before) {
-        rc = page_backward(c, before, max, out, n);
+        rc = page_backward(c, before, max, out, n, live);
     } else if (rc == 0) {
         rc = seek_forward(c, after, &k, &v);
         for (; rc == 0 && skip > 0; skip--)
             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
         for (; rc == 0 && *n < max; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-            if ((rc = listed_copy(&k, &v, &out[(*n)++])) != 0) break;
+            if ((rc = listed_copy(&k, &v, &out[(*n)++], live)) != 0) break;
     }
     if (opened) mdb_cursor_close(c);
     mdb_txn_abort(txn);
@@ -524,11 +577,17 @@ store_rc_t store_public_page(store_t *st, const char *after, const char *before,
     return STORE_OK;
 }
 
-static store_rc_t count_entries(store_t *st, MDB_dbi dbi, size_t *count)
+store_rc_t store_public_page(store_t *st, const char *after, const char *before,
+                             size_t skip, size_t max, store_listed_t *out, size_t *n)
+{
+    return page_of(st, st->env, st->public_idx, false, after, before, skip, max, out, n);
+}
+
+static store_rc_t count_in(store_t *st, MDB_env *env, MDB_dbi dbi, size_t *count)
 {
     MDB_txn *txn;
     MDB_stat s;
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
     if (rc) return fail(st, "begin", rc);
     rc = mdb_stat(txn, dbi, &s);
     mdb_txn_abort(txn);
@@ -539,19 +598,24 @@ static store_rc_t count_entries(store_t *st, MDB_dbi dbi, size_t *count)
 
 store_rc_t store_public_count(store_t *st, size_t *count)
 {
-    return count_entries(st, st->public_idx, count);
+    return count_in(st, st->env, st->public_idx, count);
+}
+
+static bool has_in(MDB_env *env, MDB_dbi dbi, const char *name)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) return false;
+    MDB_val k, v;
+    char ibuf[1100];
+    bool found =
+        index_key(name, ibuf, sizeof ibuf, &k) == 0 && mdb_get(txn, dbi, &k, &v) == 0;
+    mdb_txn_abort(txn);
+    return found;
 }
 
 bool store_public_has(store_t *st, const char *name)
 {
-    MDB_txn *txn;
-    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) return false;
-    MDB_val k, v;
-    char ibuf[1100];
-    bool found = index_key(name, ibuf, sizeof ibuf, &k) == 0 &&
-                 mdb_get(txn, st->public_idx, &k, &v) == 0;
-    mdb_txn_abort(txn);
-    return found;
+    return has_in(st->env, st->public_idx, name);
 }
 
 store_rc_t store_room_iterate(store_t *st, const char *after, size_t max,
@@ -582,7 +646,7 @@ store_rc_t store_room_iterate(store_t *st, const char *after, size_t max,
 
 store_rc_t store_room_count(store_t *st, size_t *count)
 {
-    return count_entries(st, st->rooms, count);
+    return count_in(st, st->env, st->rooms, count);
 }
 
 store_rc_t store_rooms_by_creator(store_t *st, const char *creator, size_t *count)
@@ -606,4 +670,94 @@ store_rc_t store_rooms_by_creator(store_t *st, const char *creator, size_t *coun
     }
     mdb_txn_abort(txn);
     return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : fail(st, "count creator", rc);
+}
+
+/* ---- the live listing (public temporary rooms of every process) ------ */
+
+/* Whether the process that listed an entry still runs. */
+static bool pid_alive(const MDB_val *v)
+{
+    char buf[16];
+    size_t n = v->mv_size < sizeof buf - 1 ? v->mv_size : sizeof buf - 1;
+    memcpy(buf, v->mv_data, n);
+    buf[n] = '\0';
+    long pid = strtol(buf, NULL, 10);
+    if (pid <= 0 || pid == (long)getpid()) return false; /* ours: from a former life */
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* Drops the entries of processes that are gone (crashed without removing
+ * their rooms), and any left under our own pid by a former process. */
+static void live_reap(store_t *st)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    if (mdb_txn_begin(st->live, NULL, 0, &txn)) return;
+    int rc = mdb_cursor_open(txn, st->live_idx, &c);
+    for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        if (!pid_alive(&v) && mdb_cursor_del(c, 0) != 0) break;
+    if (rc == 0 || rc == MDB_NOTFOUND) {
+        mdb_cursor_close(c);
+        mdb_txn_commit(txn);
+    } else {
+        mdb_txn_abort(txn);
+    }
+}
+
+store_rc_t store_live_put(store_t *st, const char *name, const char *title)
+{
+    if (!st->live) return STORE_OK;
+    char ibuf[1100], head[24];
+    MDB_val k, v;
+    if (index_key(name, ibuf, sizeof ibuf, &k) != 0) return STORE_ERR_IO;
+    int hl = snprintf(head, sizeof head, "%ld", (long)getpid()) + 1; /* with its NUL */
+    size_t tl = title ? strlen(title) : 0;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->live, NULL, 0, &txn);
+    if (rc) return fail(st, "begin live", rc);
+    v.mv_size = (size_t)hl + tl;
+    if ((rc = mdb_put(txn, st->live_idx, &k, &v, MDB_RESERVE)) == 0) {
+        memcpy(v.mv_data, head, (size_t)hl);
+        if (tl) memcpy((char *)v.mv_data + hl, title, tl);
+        rc = mdb_txn_commit(txn);
+    } else {
+        mdb_txn_abort(txn);
+    }
+    return rc ? fail(st, "list live room", rc) : STORE_OK;
+}
+
+store_rc_t store_live_del(store_t *st, const char *name)
+{
+    if (!st->live) return STORE_OK;
+    char ibuf[1100];
+    MDB_val k;
+    if (index_key(name, ibuf, sizeof ibuf, &k) != 0) return STORE_OK;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->live, NULL, 0, &txn);
+    if (rc) return fail(st, "begin live", rc);
+    rc = mdb_del(txn, st->live_idx, &k, NULL);
+    if (rc == 0) return (rc = mdb_txn_commit(txn)) ? fail(st, "unlist", rc) : STORE_OK;
+    mdb_txn_abort(txn);
+    return rc == MDB_NOTFOUND ? STORE_OK : fail(st, "unlist live room", rc);
+}
+
+store_rc_t store_live_page(store_t *st, const char *after, const char *before, size_t max,
+                           store_listed_t *out, size_t *n)
+{
+    *n = 0;
+    if (!st->live) return STORE_OK;
+    return page_of(st, st->live, st->live_idx, true, after, before, 0, max, out, n);
+}
+
+store_rc_t store_live_count(store_t *st, size_t *count)
+{
+    *count = 0;
+    return st->live ? count_in(st, st->live, st->live_idx, count) : STORE_OK;
+}
+
+bool store_live_has(store_t *st, const char *name)
+{
+    return st->live && has_in(st->live, st->live_idx, name);
 }

@@ -113,6 +113,20 @@ store_rc_t store_room_count(store_t *st, size_t *count);
  * index kept with the rooms: O(that creator's rooms)). */
 store_rc_t store_rooms_by_creator(store_t *st, const char *creator, size_t *count);
 
+/* The live listing: the public temporary rooms of EVERY mucd process
+ * sharing this store (scale-out: one room lives in one process, but any
+ * process may answer the service's disco#items). Kept in DIR/live without
+ * fsync (it is not data: entries of a process that is gone are dropped when
+ * a process opens the store). Absent in read-only opens (all calls are
+ * no-ops there). Keys and order are those of the public index. */
+store_rc_t store_live_put(store_t *st, const char *name, const char *title);
+store_rc_t store_live_del(store_t *st, const char *name);
+/* Like store_public_page without skip. */
+store_rc_t store_live_page(store_t *st, const char *after, const char *before, size_t max,
+                           store_listed_t *out, size_t *n);
+store_rc_t store_live_count(store_t *st, size_t *count);
+bool store_live_has(store_t *st, const char *name);
+
 void store_room_clear(store_room_t *room);
 void store_affs_free(store_aff_t *affs, size_t n);
 void store_listed_free(store_listed_t *l, size_t n);

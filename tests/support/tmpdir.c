@@ -14,7 +14,7 @@ int remove_dir(const char *dir)
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
+        if (unlink(path) != 0) remove_dir(path); /* DIR/live */
     }
     closedir(d);
     return rmdir(dir);

@@ -526,6 +526,44 @@ static void test_no_rsm_fewer_than_cap(void **state)
     assert_string_equal(pg.jids[1], "gamma@" FX_DOMAIN);
 }
 
+/* A temporary room leaves the listing when hidden or destroyed, and is
+ * listed once (from the public index) when it becomes persistent; its title
+ * follows its configuration. */
+static void test_temporary_room_changes(void **state)
+{
+    pfx_t *p = *state;
+    page_t pg;
+    const char *cfg = "<iq type='set' id='cfg' from='" ALICE "' to='%s@" FX_DOMAIN
+                      "'><query xmlns='" NS_MUC_OWNER "'><x xmlns='" NS_DATA
+                      "' type='submit'>%s</x></query></iq>";
+    feedf(p, cfg, "alpha",
+          "<field var='muc#roomconfig_roomname'><value>Alpha!</value></field>");
+    get_page(p, "", &pg);
+    assert_int_equal(pg.n, 5);
+    assert_string_equal(pg.names[0], "Alpha!");
+    feedf(p, cfg, "alpha",
+          "<field var='muc#roomconfig_publicroom'><value>0</value></field>");
+    get_page(p, SET(""), &pg);
+    assert_int_equal(pg.count, 4);
+    assert_string_equal(pg.jids[0], "beta@" FX_DOMAIN);
+    feedf(p, cfg, "alpha",
+          "<field var='muc#roomconfig_publicroom'><value>1</value></field>"
+          "<field var='muc#roomconfig_persistentroom'><value>1</value></field>");
+    get_page(p, SET(""), &pg);
+    assert_int_equal(pg.count, 5); /* once: in the public index, not the live one */
+    assert_string_equal(pg.jids[0], "alpha@" FX_DOMAIN);
+    size_t live = 9;
+    assert_int_equal(store_live_count(p->st, &live), STORE_OK);
+    assert_int_equal(live, 1); /* gamma */
+    /* gamma's last occupant leaves: the temporary room is gone */
+    fixture_feed(p->fx, "<presence type='unavailable' from='" ALICE
+                        "' to='gamma@" FX_DOMAIN "/Alice'/>");
+    get_page(p, SET(""), &pg);
+    assert_int_equal(pg.count, 4);
+    assert_int_equal(store_live_count(p->st, &live), STORE_OK);
+    assert_int_equal(live, 0);
+}
+
 static void test_empty_service(void **state)
 {
     pfx_t *p = *state;
@@ -680,6 +718,7 @@ int main(void)
         T(test_malformed_set_bad_request),
         T(test_no_rsm_more_than_cap),
         cmocka_unit_test_setup_teardown(test_no_rsm_fewer_than_cap, setup_few, teardown),
+        cmocka_unit_test_setup_teardown(test_temporary_room_changes, setup_few, teardown),
         cmocka_unit_test_setup_teardown(test_empty_service, setup_empty, teardown),
         cmocka_unit_test_setup_teardown(test_paging_consistent_with_prefix_names,
                                         setup_empty, teardown),
