@@ -240,6 +240,12 @@ static void add_room_features(xmpp_ctx_t *ctx, xmpp_stanza_t *q, const room_t *r
 {
     add_feature(ctx, q, NS_MUC);
     feature_disco(r, ctx, q);
+    /* what every room does: ids (XEP-0359, XEP-0421; the client's message
+     * id is kept on the reflection) and the self-ping answer (XEP-0410) */
+    add_feature(ctx, q, NS_SID);
+    add_feature(ctx, q, NS_MUC_STABLE_ID);
+    add_feature(ctx, q, NS_OCCUPANT_ID);
+    add_feature(ctx, q, NS_MUC_SELF_PING);
     add_feature(ctx, q, NS_DISCO_INFO);
     add_feature(ctx, q, NS_DISCO_ITEMS);
 }

@@ -9,6 +9,7 @@
 
 #include "muc/handlers.h"
 #include "muc/muc.h"
+#include "muc/ns.h"
 #include "muc/service.h"
 #include "muc/stanza.h"
 
@@ -72,14 +73,28 @@ static pending_t *remember(service_t *svc, const char *id, pending_t init)
     return p;
 }
 
+/* Whether the request is a ping (XEP-0199). */
+static bool is_ping(request_t *req)
+{
+    const char *ns = req->payload ? xmpp_stanza_get_ns(req->payload) : NULL;
+    return ns && strcmp(ns, NS_PING) == 0 && stanza_type_is(req->st, "get");
+}
+
 static muc_err_t forward_request(request_t *req)
 {
     room_t *room = service_room(req->svc, req->to.local);
-    if (!room) return ERR_ITEM_NOT_FOUND;
     const char *from = req->from_full;
-    occupant_t *sender = room_occupant_by_jid(room, from);
+    occupant_t *sender = room ? room_occupant_by_jid(room, from) : NULL;
+    occupant_t *target = room ? room_occupant_by_nick(room, req->to.resource) : NULL;
+    if (is_ping(req)) { /* XEP-0410 self-ping: is this session still in? */
+        if (!sender) return ERR_NOT_ACCEPTABLE;
+        if (sender == target) {
+            out_send(req->out, request_iq_result(req));
+            return MUC_OK;
+        }
+    }
+    if (!room) return ERR_ITEM_NOT_FOUND;
     if (!sender) return ERR_BAD_REQUEST; /* §6.5: non-occupants may not */
-    occupant_t *target = room_occupant_by_nick(room, req->to.resource);
     if (!target) return ERR_ITEM_NOT_FOUND;
     char id[32], sender_jid[JID_MAX_LEN], target_jid[JID_MAX_LEN];
     snprintf(id, sizeof id, "mucd-fwd-%llu", ++req->svc->forward_seq);

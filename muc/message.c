@@ -1,6 +1,7 @@
 /* message.c - groupchat messages, subject changes and private messages
  * (XEP-0045 §7.4, §7.5, §8.1). */
 #include <string.h>
+#include <strings.h>
 
 #include "muc/handlers.h"
 #include "muc/limits.h"
@@ -17,20 +18,51 @@ static occupant_t *sender_in(request_t *req, room_t **room)
     return *room ? room_occupant_by_jid(*room, req->from_full) : NULL;
 }
 
+/* Whether a message child may be relayed: what speaks for the room is the
+ * room's to add, so a sender's own would be a forgery — muc#user content
+ * (items with real JIDs, status codes), occupant ids, hats, and stanza ids
+ * by the room. */
+static bool relayable(xmpp_stanza_t *c, void *room_jid)
+{
+    if (!xmpp_stanza_is_tag(c)) return true;
+    const char *ns = xmpp_stanza_get_ns(c);
+    if (!ns) return true;
+    if (strcmp(ns, NS_OCCUPANT_ID) == 0 || strcmp(ns, NS_HATS) == 0) return false;
+    if (strcmp(ns, NS_MUC_USER) == 0) return strcmp(xmpp_stanza_get_name(c), "x") != 0;
+    if (strcmp(ns, NS_SID) == 0) {
+        const char *by = xmpp_stanza_get_attribute(c, "by");
+        return !(by && strcasecmp(by, room_jid) == 0);
+    }
+    return true;
+}
+
 /* A copy of the incoming message as the room relays it: from the sender's
- * occupant JID, no 'to' yet (+1). */
+ * occupant JID with its occupant id (XEP-0421), no 'to' yet (+1). */
 static xmpp_stanza_t *relay_copy(room_t *room, occupant_t *from, xmpp_stanza_t *st)
 {
-    /* muc#user content speaks for the room (items with real JIDs, status
-     * codes): a sender's own would be a forgery, so it is left out */
-    xmpp_stanza_t *m = stanza_copy_without(st, "x", NS_MUC_USER);
+    xmpp_stanza_t *m = stanza_copy_filtered(st, relayable, room->jid);
     if (!m) return NULL;
     char jid[JID_MAX_LEN];
     xmpp_stanza_set_from(m, muc_occupant_jid(room, from->nick, jid));
     xmpp_stanza_del_attribute(m, "to");
     stanza_fix_lang(m);
     stanza_strip_own_ns(m); /* the router dropped its children's already */
+    xmpp_stanza_t *oid =
+        stanza_add_child(room->svc->ctx, m, "occupant-id", NS_OCCUPANT_ID);
+    if (oid) xmpp_stanza_set_id(oid, from->occupant_id);
     return m;
+}
+
+/* Tags a groupchat message with a new stanza id by the room (XEP-0359),
+ * the same in every copy and in the history. */
+static void add_stanza_id(room_t *room, xmpp_stanza_t *m)
+{
+    char id[IDS_STANZA_ID_SIZE];
+    ids_stanza_id(id);
+    xmpp_stanza_t *sid = stanza_add_child(room->svc->ctx, m, "stanza-id", NS_SID);
+    if (!sid) return;
+    xmpp_stanza_set_attribute(sid, "by", room->jid);
+    xmpp_stanza_set_id(sid, id);
 }
 
 static muc_err_t change_subject(request_t *req, room_t *room, occupant_t *occ,
@@ -46,6 +78,7 @@ static muc_err_t change_subject(request_t *req, room_t *room, occupant_t *occ,
     if (err) return err;
     xmpp_stanza_t *m = relay_copy(room, occ, req->st);
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
+    add_stanza_id(room, m);
     muc_broadcast(room, m, req->out);
     xmpp_stanza_release(m);
     return MUC_OK;
@@ -64,6 +97,7 @@ static muc_err_t groupchat(request_t *req)
     if (subject && !body) return change_subject(req, room, occ, subject);
     xmpp_stanza_t *m = relay_copy(room, occ, req->st);
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
+    add_stanza_id(room, m);
     muc_broadcast(room, m, req->out);
     if (body) room_history_add(room, m, req->svc->now());
     xmpp_stanza_release(m);

@@ -14,6 +14,11 @@
 #define NS_RSM         "http://jabber.org/protocol/rsm"
 #define NS_DATA        "jabber:x:data"
 #define NS_DELAY       "urn:xmpp:delay"
+#define NS_SID         "urn:xmpp:sid:0"          /* XEP-0359 */
+#define NS_OCCUPANT_ID "urn:xmpp:occupant-id:0"  /* XEP-0421 */
+#define NS_HATS        "urn:xmpp:hats:0"         /* XEP-0317 */
+#define NS_MUC_STABLE_ID "http://jabber.org/protocol/muc#stable_id"
+#define NS_MUC_SELF_PING "http://jabber.org/protocol/muc#self-ping-optimization"
 
 /* XEP-0045 §15.6 status codes. */
 enum muc_status {

@@ -10,8 +10,12 @@
 #include "muc/service.h"
 #include "muc/stanza.h"
 
-static void to_record(const room_t *room, const persist_state_t *s, store_room_t *r)
+/* The record of room with the state s; its strings are borrowed (the
+ * secret's hex from `hex`). */
+static void to_record(const room_t *room, const persist_state_t *s, store_room_t *r,
+                      char hex[IDS_SECRET_HEX_LEN + 1])
 {
+    ids_secret_to_hex(room->secret, hex);
     const room_config_t *c = s->cfg ? s->cfg : &room->cfg;
     *r = (store_room_t){
         .name = room->name,
@@ -23,6 +27,7 @@ static void to_record(const room_t *room, const persist_state_t *s, store_room_t
         .subject = s->set_subject ? (char *)s->subject : room->subject,
         .subject_nick = s->set_subject ? (char *)s->subject_nick : room->subject_nick,
         .creator = room->creator,
+        .secret = hex,
         .persistent = c->persistent,
         .public_list = c->public_list,
         .members_only = c->members_only,
@@ -66,7 +71,8 @@ muc_err_t persist_room(room_t *room, const persist_state_t *s)
     if (!st) return MUC_OK;
     if (!cfg->persistent) return room->cfg.persistent ? persist_delete(room) : MUC_OK;
     store_room_t rec;
-    to_record(room, s, &rec);
+    char hex[IDS_SECRET_HEX_LEN + 1];
+    to_record(room, s, &rec, hex);
     size_t n = s->nchanges;
     store_aff_t *all = NULL;
     if (!room->cfg.persistent) { /* becoming persistent: write everything */
@@ -177,6 +183,9 @@ static void apply_record(room_t *room, store_room_t *r)
     free(room->creator);
     room->creator = r->creator;
     r->creator = NULL;
+    /* records from before v3 have none: the random one of room_new stays,
+     * and is stored with the room's next change */
+    ids_secret_from_hex(r->secret, room->secret);
     room_set_subject(room, r->subject, r->subject_nick);
     room_history_resize(room, c->history_length);
 }

@@ -48,14 +48,15 @@ void muc_broadcast(room_t *room, xmpp_stanza_t *tmpl, out_sink_t *out)
     out_bcast_end(&b);
 }
 
-/* Whether a presence child is carried in the room (MUC protocol elements
- * and errors are not). */
+/* Whether a presence child is carried in the room: not MUC protocol
+ * elements, errors, or what only the room may say (occupant ids, hats). */
 static bool carried(xmpp_stanza_t *c)
 {
     if (!xmpp_stanza_is_tag(c) || strcmp(xmpp_stanza_get_name(c), "error") == 0)
         return false;
     const char *ns = xmpp_stanza_get_ns(c);
-    return !(ns && strncmp(ns, NS_MUC, strlen(NS_MUC)) == 0);
+    return !(ns && (strncmp(ns, NS_MUC, strlen(NS_MUC)) == 0 ||
+                    strcmp(ns, NS_OCCUPANT_ID) == 0 || strcmp(ns, NS_HATS) == 0));
 }
 
 /* Presences are written straight as text: a join or a role change sends
@@ -207,7 +208,9 @@ static void write_presence(textbuf_t *b, room_t *room, occupant_t *occ,
     if (v->type) tb_attr(b, "type", v->type);
     tb_raw(b, ">");
     tb_payload(b, occ, v->payload);
-    tb_raw(b, "<x xmlns='" NS_MUC_USER "'>");
+    tb_raw(b, "<occupant-id xmlns='" NS_OCCUPANT_ID "' id='");
+    tb_raw(b, occ->occupant_id); /* base64url: nothing to escape */
+    tb_raw(b, "'/><x xmlns='" NS_MUC_USER "'>");
     tb_item(b, room, occ, v, with_jid);
     if (v->extra) tb_stanza(b, v->extra);
     for (const int *c = v->codes; c && *c; c++)

@@ -30,6 +30,7 @@ room_t *room_new(service_t *svc, const char *name)
         return NULL;
     }
     snprintf(room->jid, n, "%s@%s", name, svc->domain);
+    ids_random(room->secret, sizeof room->secret); /* a stored room's replaces it */
     if (room_config_copy(&room->cfg, &svc->room_defaults) != 0) {
         room_free(room);
         return NULL;
@@ -129,6 +130,7 @@ occupant_t *room_occupant_add(room_t *room, const char *nick, const char *bare_j
     occ->nick = strdup(nick);
     occ->bare_jid = strdup(bare_jid);
     occ->role = role;
+    ids_occupant_id(room->secret, bare_jid, occ->occupant_id);
     occ->sessions = session_new(full_jid, presence);
     if (!occ->nick || !occ->bare_jid || !occ->sessions ||
         hash_put(room->by_nick, nick, occ) != 0) {

@@ -4,6 +4,7 @@
 #ifndef MUCD_ROOM_H
 #define MUCD_ROOM_H
 
+#include "muc/ids.h"
 #include <stdbool.h>
 #include <strophe.h>
 #include <time.h>
@@ -27,6 +28,7 @@ typedef struct occupant {
     char *bare_jid;
     role_t role;
     session_t *sessions; /* never empty while in the room; first = primary */
+    char occupant_id[IDS_OCCUPANT_ID_SIZE]; /* XEP-0421, from the room secret */
     float msg_tokens;    /* [limits] message rate: the bucket (message.c) */
     long long msg_at_ms; /* when it was last filled */
 } occupant_t;
@@ -76,6 +78,7 @@ typedef struct room {
     char *subject;
     char *subject_nick; /* who set it, NULL: the room */
     char *creator;      /* bare JID that created it (limits), or NULL */
+    unsigned char secret[IDS_SECRET_LEN]; /* keys occupant ids (ids.c) */
     occupant_t *first, *last;
     hash_t *by_nick;          /* nick -> occupant */
     hash_t *by_jid;           /* real full JID -> occupant */

@@ -119,7 +119,9 @@ static int copy_attributes(xmpp_stanza_t *dst, xmpp_stanza_t *st)
     return rc;
 }
 
-xmpp_stanza_t *stanza_copy_without(xmpp_stanza_t *st, const char *name, const char *ns)
+xmpp_stanza_t *stanza_copy_filtered(xmpp_stanza_t *st,
+                                    bool (*keep)(xmpp_stanza_t *child, void *ud),
+                                    void *ud)
 {
     xmpp_stanza_t *out = xmpp_stanza_new(xmpp_stanza_get_context(st));
     if (!out || xmpp_stanza_set_name(out, xmpp_stanza_get_name(st)) != XMPP_EOK ||
@@ -127,10 +129,7 @@ xmpp_stanza_t *stanza_copy_without(xmpp_stanza_t *st, const char *name, const ch
         goto fail;
     for (xmpp_stanza_t *c = xmpp_stanza_get_children(st); c;
          c = xmpp_stanza_get_next(c)) {
-        if (xmpp_stanza_is_tag(c) && strcmp(xmpp_stanza_get_name(c), name) == 0) {
-            const char *cns = xmpp_stanza_get_ns(c);
-            if (cns && strcmp(cns, ns) == 0) continue;
-        }
+        if (!keep(c, ud)) continue;
         xmpp_stanza_t *copy = xmpp_stanza_copy(c);
         if (!copy) goto fail;
         xmpp_stanza_add_child_ex(out, copy, 0);

@@ -37,9 +37,10 @@ void stanza_strip_own_ns(xmpp_stanza_t *st);
  * attributes, text and markup); the walk stops once it passes `cap`. */
 size_t stanza_size_estimate(xmpp_stanza_t *st, size_t cap);
 
-/* A deep copy of st (+1) without its child elements named `name` in
- * namespace `ns`; NULL when out of memory. */
-xmpp_stanza_t *stanza_copy_without(xmpp_stanza_t *st, const char *name, const char *ns);
+/* A deep copy of st (+1) with only the children `keep` accepts (ud is
+ * passed through); NULL when out of memory. */
+xmpp_stanza_t *stanza_copy_filtered(xmpp_stanza_t *st,
+                                    bool (*keep)(xmpp_stanza_t *child, void *ud), void *ud);
 
 /* Counts the element (non-text) children of st. */
 int stanza_element_count(xmpp_stanza_t *st);

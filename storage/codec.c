@@ -8,7 +8,8 @@
 #include "storage/storage.h"
 
 #define ROOM_RECORD_V1 1 /* v2 = v1 + the creator */
-#define ROOM_RECORD_V2 2
+#define ROOM_RECORD_V2 2 /* v3 = v2 + the occupant-id secret */
+#define ROOM_RECORD_V3 3
 #define AFF_RECORD_V1  1
 #define NULL_LEN       0xffffffffu
 
@@ -107,7 +108,7 @@ static char *get_str(rbuf_t *b)
 void *codec_room_encode(const store_room_t *r, size_t *len)
 {
     wbuf_t b = {0};
-    put_u8(&b, ROOM_RECORD_V2);
+    put_u8(&b, ROOM_RECORD_V3);
     const char *strs[] = {r->name,     r->title,    r->description, r->lang,
                           r->contacts, r->password, r->subject,     r->subject_nick};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -121,6 +122,7 @@ void *codec_room_encode(const store_room_t *r, size_t *len)
     put_u32(&b, (uint32_t)r->max_users);
     put_u32(&b, (uint32_t)r->history_length);
     put_str(&b, r->creator);
+    put_str(&b, r->secret);
     if (b.oom) {
         free(b.p);
         return NULL;
@@ -134,7 +136,7 @@ int codec_room_decode(const void *data, size_t len, store_room_t *r)
     rbuf_t b = {data, len, 0, false};
     memset(r, 0, sizeof *r);
     unsigned version = get_u8(&b);
-    if (version != ROOM_RECORD_V1 && version != ROOM_RECORD_V2) return -1;
+    if (version < ROOM_RECORD_V1 || version > ROOM_RECORD_V3) return -1;
     char **strs[] = {&r->name,     &r->title,    &r->description, &r->lang,
                      &r->contacts, &r->password, &r->subject,     &r->subject_nick};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -148,6 +150,7 @@ int codec_room_decode(const void *data, size_t len, store_room_t *r)
     r->max_users = (int)get_u32(&b);
     r->history_length = (int)get_u32(&b);
     if (version >= ROOM_RECORD_V2) r->creator = get_str(&b);
+    if (version >= ROOM_RECORD_V3) r->secret = get_str(&b);
     if (b.bad || b.pos != b.len || !r->name) {
         store_room_clear(r);
         return -1;
@@ -188,8 +191,9 @@ int codec_aff_decode(const void *data, size_t len, store_aff_t *a)
 
 void store_room_clear(store_room_t *r)
 {
-    char *strs[] = {r->name,     r->title,   r->description,  r->lang,   r->contacts,
-                    r->password, r->subject, r->subject_nick, r->creator};
+    char *strs[] = {r->name,    r->title,        r->description, r->lang,
+                    r->contacts, r->password,    r->subject,     r->subject_nick,
+                    r->creator,  r->secret};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(strs[i]);
     memset(r, 0, sizeof *r);

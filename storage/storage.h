@@ -31,6 +31,7 @@ typedef struct store_room {
     bool change_subject, allow_invites, password_protected;
     int allow_pm, max_users, history_length;
     char *creator; /* bare JID that created the room, or NULL (record v1) */
+    char *secret;  /* hex key of its occupant ids, or NULL (records v1, v2) */
 } store_room_t;
 
 /* One affiliation: room + bare JID -> affiliation (-1 outcast .. 3 owner;

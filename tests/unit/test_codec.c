@@ -50,6 +50,7 @@ static void assert_rooms_equal(const store_room_t *got, const store_room_t *want
     assert_int_equal(got->max_users, want->max_users);
     assert_int_equal(got->history_length, want->history_length);
     assert_str_or_null(got->creator, want->creator);
+    assert_str_or_null(got->secret, want->secret);
 }
 
 /* A room with every field set: UTF-8, an empty string, all flags on. */
@@ -76,6 +77,7 @@ static store_room_t full_room(void)
         .max_users = 500,
         .history_length = 100,
         .creator = "alice@localhost",
+        .secret = "00112233445566778899aabbccddeeff",
     };
 }
 
@@ -237,8 +239,8 @@ static void test_room_wrong_version(void **state)
     size_t len = 0;
     unsigned char *buf = codec_room_encode(&in, &len);
     assert_non_null(buf);
-    assert_int_equal(buf[0], 2);
-    const unsigned char bad[] = {0, 3, 0x7f, 0xff};
+    assert_int_equal(buf[0], 3);
+    const unsigned char bad[] = {0, 4, 0x7f, 0xff};
     for (size_t i = 0; i < sizeof bad; i++) {
         buf[0] = bad[i];
         assert_int_equal(room_decode_exact(buf, len, &out), -1);
@@ -247,22 +249,27 @@ static void test_room_wrong_version(void **state)
     free(buf);
 }
 
-/* A version 1 record (before the creator was stored) still decodes: the
- * same fields without the trailing creator. */
-static void test_room_version1_has_no_creator(void **state)
+/* Records of versions 1 (before the creator) and 2 (before the secret)
+ * still decode: the same fields without the trailing ones. */
+static void test_room_older_versions(void **state)
 {
     (void)state;
     store_room_t in = full_room(), out;
     in.creator = NULL;
+    in.secret = NULL;
     size_t len = 0;
     unsigned char *buf = codec_room_encode(&in, &len);
     assert_non_null(buf);
     buf[0] = 1;
-    assert_int_equal(room_decode_exact(buf, len - 4, &out), 0); /* without the NULL */
+    assert_int_equal(room_decode_exact(buf, len - 8, &out), 0); /* without the NULLs */
     assert_rooms_equal(&out, &in);
-    assert_null(out.creator);
     store_room_clear(&out);
     assert_int_equal(room_decode_exact(buf, len, &out), -1); /* v1 has no more fields */
+    buf[0] = 2;
+    assert_int_equal(room_decode_exact(buf, len - 4, &out), 0);
+    assert_rooms_equal(&out, &in);
+    store_room_clear(&out);
+    assert_int_equal(room_decode_exact(buf, len, &out), -1);
     free(buf);
 }
 
@@ -313,9 +320,9 @@ static void test_room_string_length_beyond_buffer(void **state)
     store_room_t small = {.name = "r", .subject_nick = "n"};
     buf = codec_room_encode(&small, &len);
     assert_non_null(buf);
-    /* after: 8 flags + 3 u32 = 20 bytes, then the NULL creator (u32);
-     * subject_nick = u32 + 1 byte */
-    size_t at = len - 4 - 20 - 1 - 4;
+    /* after: 8 flags + 3 u32 = 20 bytes, then the NULL creator and secret
+     * (u32 each); subject_nick = u32 + 1 byte */
+    size_t at = len - 8 - 20 - 1 - 4;
     assert_int_equal(buf[at + 4], 'n');
     put_be32(buf + at, 2);
     assert_int_equal(room_decode_exact(buf, len, &out), -1);
@@ -421,7 +428,7 @@ int main(void)
         cmocka_unit_test(test_room_without_name_refused),
         cmocka_unit_test(test_room_truncated_at_every_length),
         cmocka_unit_test(test_room_wrong_version),
-        cmocka_unit_test(test_room_version1_has_no_creator),
+        cmocka_unit_test(test_room_older_versions),
         cmocka_unit_test(test_room_trailing_bytes),
         cmocka_unit_test(test_room_string_length_beyond_buffer),
         cmocka_unit_test(test_aff_round_trip_all_affiliations),
