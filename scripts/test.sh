@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds mucd with AddressSanitizer + UndefinedBehavior-
 # Sanitizer and warnings as errors, and runs every test: the cmocka unit tests
-# and the live-Prosody integration suite, both through ctest; then fuzzes each
+# and the live integration suite, once against a private Prosody (ctest test
+# `integration`) and once against a private ejabberd node
+# (`integration_ejabberd`), all through ctest; then fuzzes each
 # libFuzzer target for FUZZ_SECONDS (default 20), and runs the integration
 # suite once more with mucd under valgrind memcheck.
 set -euo pipefail

@@ -1,14 +1,19 @@
 """Live-server integration harness for mucd.
 
-Starts a private Prosody on loopback, the mucd binary attached to it as an
-XEP-0114 component, and slixmpp clients logged in over c2s, all driven
-synchronously from stdlib ``unittest`` tests.
+Starts a private XMPP server on loopback (Prosody, or ejabberd with
+MUCD_TEST_SERVER=ejabberd), the mucd binary attached to it as an XEP-0114
+component, and slixmpp clients logged in over c2s, all driven synchronously
+from stdlib ``unittest`` tests.
 
 Building blocks (usable on their own, e.g. from benchmarks):
 
 * :class:`Prosody` - one Prosody instance: its own temporary directory
   (config, data, log, pid file) and free loopback ports that stay the same
   across :meth:`Prosody.restart`.
+* :class:`Ejabberd` - the same for one private ejabberd node (config,
+  Mnesia spool, logs and Erlang cookie in its temporary directory, a node
+  name of its own, no epmd); :func:`Server` makes the one MUCD_TEST_SERVER
+  asks for, and :data:`ON_EJABBERD` tells tests which one runs.
 * :class:`Mucd` - one mucd process with an INI config written from a dict
   of sections; its output goes to a log file that can be waited on.
 * :class:`Client` - a slixmpp ``ClientXMPP`` run on a shared background
@@ -23,6 +28,7 @@ Every wait in this module is bounded by a timeout.
 
 Environment:
   MUCD_BIN       path of the mucd binary (default: <repo>/build/mucd)
+  MUCD_TEST_SERVER  the XMPP server: prosody (default) or ejabberd
   MUCD_KEEP_TMP  1 keeps all temporary directories (paths are printed)
   MUCD_WRAPPER   a command prefix put before mucd's argv (split like a shell
                  would), e.g. "valgrind --log-file=/tmp/vg.%p.log"; give the
@@ -295,6 +301,7 @@ class Prosody:
     :param extra_global: extra Lua lines for the global section
     """
 
+    KIND = "prosody"
     HOST = "localhost"
     MUC_DOMAIN = "conference.localhost"
     DEFAULT_COMPONENT = "chat.localhost"
@@ -395,6 +402,10 @@ class Prosody:
             return None
         return terminate_process(self.proc, timeout)
 
+    def kill(self, sig=signal.SIGKILL, timeout=DEFAULT_TIMEOUT):
+        """Kill Prosody by pid with ``sig`` (default SIGKILL); return its exit code."""
+        return terminate_process(self.proc, timeout, sig)
+
     def restart(self, timeout=DEFAULT_TIMEOUT):
         """Stop and start again on the same ports and data directory."""
         self.stop(timeout)
@@ -436,6 +447,453 @@ class Prosody:
 
     def __exit__(self, exc_type, exc, tb):
         self.cleanup(keep=exc_type is not None)
+
+
+# ---------------------------------------------------------------------------
+# ejabberd
+# ---------------------------------------------------------------------------
+
+def yaml_string(value):
+    """A double-quoted YAML scalar for ``value``."""
+    return '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+class Ejabberd:
+    """A private ejabberd node on loopback (Debian 12's ejabberd 23.01).
+
+    Same interface as :class:`Prosody`. Everything lives in its own temporary
+    directory: ``ejabberd.yml``, ``ejabberdctl.cfg``, ``inetrc``, the Erlang
+    cookie (``HOME`` of the node), the Mnesia spool and the logs; nothing in
+    /etc/ejabberd or /var/lib/ejabberd is read or written. The node has a
+    name of its own, listens on loopback only (c2s, component and Erlang
+    distribution on free ports) and runs without epmd (``ERL_DIST_PORT``:
+    ``-start_epmd false``), so a system ejabberd/epmd, if any, is neither
+    used nor disturbed.
+
+    The node runs in the foreground as the ``ejabberd`` user (when the harness
+    runs as root): ``erl`` is started the way ``ejabberdctl foreground`` starts
+    it, but directly, so that :attr:`proc` is the BEAM process itself (erl and
+    erlexec exec it): SIGTERM stops it cleanly, SIGKILL kills it, and it dies
+    with the test runner (PR_SET_PDEATHSIG). The harness talks to it through
+    a hidden client VM connected the way ``ejabberdctl`` connects
+    (:meth:`rpc_eval`: accounts, clean stop); ``ejabberdctl --config-dir
+    <tmp> --spool <tmp>/spool --logs <tmp>/logs CMD`` (as the ejabberd user,
+    ``HOME=<tmp>``) works against it too (:meth:`ejabberdctl`).
+
+    Accounts need a running node: :meth:`register` on a stopped node queues
+    the account and :meth:`start` creates it once the node is up. Accounts
+    are flushed to disk when created: they survive :meth:`restart` and a
+    SIGKILL of the node.
+
+    :param components: dict external component domain -> secret
+                       (default: ``{"chat.localhost": secret}``)
+    :param secret: secret of the default component
+    :param with_muc: also serve ejabberd's own MUC as ``conference.localhost``
+    :param extra_config: extra top-level YAML appended to ``ejabberd.yml``
+    """
+
+    KIND = "ejabberd"
+    HOST = "localhost"
+    MUC_DOMAIN = "conference.localhost"
+    DEFAULT_COMPONENT = "chat.localhost"
+    USER = "ejabberd"
+    EJABBERDCTL = "ejabberdctl"
+    ERL = "erl"
+    START_TIMEOUT = 30.0  # a cold BEAM + Mnesia + ejabberd start takes ~1-2 s
+    STARTED_MARKER = "is started in the node"
+    _node_counter = itertools.count(1)
+
+    def __init__(self, components=None, secret="integration-secret", with_muc=False,
+                 extra_config=""):
+        if not shutil.which(self.EJABBERDCTL):
+            raise HarnessError("ejabberdctl not found: install Debian's ejabberd "
+                               "(bash scripts/deps.sh)")
+        self.components = dict(components or {self.DEFAULT_COMPONENT: secret})
+        self.with_muc = with_muc
+        self.extra_config = extra_config
+        self.tmp = TempDir("mucd-it-ejabberd-")
+        self.config_dir = self.tmp.path
+        self.config_path = self.tmp.join("ejabberd.yml")
+        self.ctl_config_path = self.tmp.join("ejabberdctl.cfg")
+        self.spool_dir = self.tmp.join("spool")
+        self.logs_dir = self.tmp.join("logs")
+        self.log_path = os.path.join(self.logs_dir, "ejabberd.log")
+        self.error_log_path = os.path.join(self.logs_dir, "error.log")
+        self.out_path = self.tmp.join("ejabberd.out")
+        self.c2s_port, self.component_port, self.dist_port = free_ports(3)
+        # Unique per process and instance: never the system's ejabberd@localhost.
+        self.node = "mucdit%d_%d_%s@localhost" % (os.getpid(), next(self._node_counter),
+                                                 uuid.uuid4().hex[:6])
+        self.cookie = uuid.uuid4().hex
+        self.proc = None
+        self._pending_accounts = []
+        os.makedirs(self.spool_dir)
+        os.makedirs(self.logs_dir)
+        self.write_config()
+
+    def secret(self, domain=DEFAULT_COMPONENT):
+        """The component secret configured for ``domain``."""
+        return self.components[domain]
+
+    # -- files ----------------------------------------------------------------
+
+    def config_text(self):
+        """The ejabberd.yml this node runs with."""
+        lines = [
+            "# generated by tests/integration/harness.py",
+            "hosts: [%s]" % yaml_string(self.HOST),
+            "loglevel: info",
+            "log_rotate_count: 0",
+            "certfiles: []",
+            "listen:",
+            "  - port: %d" % self.c2s_port,
+            "    ip: %s" % yaml_string(LOOPBACK),
+            "    module: ejabberd_c2s",
+            "    starttls: false",
+            "    starttls_required: false",
+            "    shaper: none",
+            "    max_stanza_size: 1048576",
+            "  - port: %d" % self.component_port,
+            "    ip: %s" % yaml_string(LOOPBACK),
+            "    module: ejabberd_service",
+            "    shaper: none",
+            "    max_stanza_size: 1048576",
+            "    hosts:",
+        ]
+        for domain, secret in self.components.items():
+            lines.append("      %s: {password: %s}" % (yaml_string(domain), yaml_string(secret)))
+        lines += [
+            "auth_method: internal",
+            "auth_password_format: plain",
+            # No s2s: nothing leaves loopback.
+            "s2s_access: none",
+            "acl:",
+            "  local: {user_regexp: \"\"}",
+            "access_rules:",
+            "  local: {allow: local}",
+            "  c2s: {allow: all}",
+            "  s2s: {deny: all}",
+            "  register: {deny: all}",
+            "  muc_create: {allow: all}",
+            "shaper_rules: {c2s_shaper: none, s2s_shaper: none}",
+            "modules:",
+            "  mod_disco: {}",
+            "  mod_roster: {}",
+            "  mod_ping: {}",
+        ]
+        if self.with_muc:
+            lines.append("  mod_muc: {host: %s, access_create: muc_create, history_size: 50}"
+                         % yaml_string(self.MUC_DOMAIN))
+        lines += [self.extra_config, ""]
+        return "\n".join(lines)
+
+    def write_config(self):
+        """(Re)write ejabberd.yml, ejabberdctl.cfg, inetrc and the cookie."""
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write(self.config_text())
+        with open(self.ctl_config_path, "w", encoding="utf-8") as f:
+            # Read by ejabberdctl (a shell script) for every command.
+            f.write("ERLANG_NODE=%s\n" % self.node)
+            f.write("ERL_DIST_PORT=%d\n" % self.dist_port)
+            # Not INET_DIST_INTERFACE: ejabberdctl would start an extra erl per
+            # command just to parse it.
+            f.write('ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0'
+                    ' -kernel inet_dist_use_interface {127,0,0,1}"\n')
+            f.write("EJABBERD_BYPASS_WARNINGS=true\n")
+        with open(self.tmp.join("inetrc"), "w", encoding="utf-8") as f:
+            f.write('{lookup,["file","native"]}.\n{host,{127,0,0,1}, ["localhost"]}.\n')
+        cookie = self.tmp.join(".erlang.cookie")
+        if os.path.exists(cookie):
+            os.chmod(cookie, 0o600)
+        with open(cookie, "w", encoding="ascii") as f:
+            f.write(self.cookie)
+        os.chmod(cookie, 0o400)
+        self._chown()
+
+    def _ids(self):
+        """(uid, gid) of the ejabberd user, or None when not running as root."""
+        if os.geteuid() != 0:
+            return None
+        import pwd  # noqa: PLC0415 - Unix only, like the rest of the harness
+        try:
+            pw = pwd.getpwnam(self.USER)
+        except KeyError:
+            raise HarnessError("no %r user: install Debian's ejabberd" % self.USER) from None
+        return pw.pw_uid, pw.pw_gid
+
+    def _chown(self):
+        """Give the whole private directory to the ejabberd user (as root)."""
+        ids = self._ids()
+        if ids is None:
+            return
+        for root, dirs, files in os.walk(self.tmp.path):
+            os.chown(root, *ids)
+            for name in dirs + files:
+                os.lchown(os.path.join(root, name), *ids)
+
+    def _as_user(self):
+        """argv prefix that runs a command as the ejabberd user (when root)."""
+        if self._ids() is None:
+            return []
+        return [_SETPRIV or "setpriv", "--reuid", self.USER, "--regid", self.USER,
+                "--init-groups"]
+
+    def _env(self):
+        env = dict(os.environ)
+        env["HOME"] = self.tmp.path  # the Erlang cookie is $HOME/.erlang.cookie
+        return env
+
+    # -- process ----------------------------------------------------------------
+
+    @property
+    def running(self):
+        """True while the BEAM process is alive."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def erl_libs(self):
+        """Where the ejabberd application lives: ejabberdctl's own ERL_LIBS
+        (Debian: /usr/lib/<multiarch triplet>)."""
+        default = "/usr/lib/x86_64-linux-gnu"
+        try:
+            with open(shutil.which(self.EJABBERDCTL) or "", encoding="utf-8") as f:
+                for line in f:
+                    if line.startswith("ERL_LIBS="):
+                        return line.split("=", 1)[1].strip().strip("'\"") or default
+        except OSError:
+            pass
+        return default
+
+    def _erl_argv(self):
+        """What ``ejabberdctl foreground`` runs (ejabberd 23.01), with our paths."""
+        return [self.ERL, "-sname", self.node,
+                "+K", "true", "+P", "250000",
+                "-env", "ERL_CRASH_DUMP_BYTES", "0",
+                "-kernel", "inet_dist_use_interface", "{127,0,0,1}",
+                "-erl_epmd_port", str(self.dist_port), "-start_epmd", "false",
+                "-mnesia", "dir", '"%s"' % self.spool_dir,
+                "-s", "ejabberd", "-noinput"]
+
+    def start(self, timeout=None):
+        """Start the node; return when ejabberd says it is running and both
+        ports accept TCP; then create the accounts queued while it was down."""
+        timeout = max(timeout or 0, self.START_TIMEOUT)
+        if self.running:
+            raise HarnessError("ejabberd already running (pid %d)" % self.proc.pid)
+        self._chown()
+        env = self._env()
+        env.update({
+            "EJABBERD_CONFIG_PATH": self.config_path,
+            "EJABBERD_LOG_PATH": self.log_path,
+            "ERL_CRASH_DUMP": os.path.join(self.logs_dir, "erl_crash.dump"),
+            "ERL_INETRC": self.tmp.join("inetrc"),
+            "ERL_DIST_PORT": str(self.dist_port),
+            "ERL_LIBS": self.erl_libs(),
+            "ERL_MAX_PORTS": "32000",
+            "ERL_MAX_ETS_TABLES": "1400",
+        })
+        prefix = self._as_user()
+        if prefix:
+            # A change of uid clears PR_SET_PDEATHSIG: this setpriv sets it after.
+            prefix += ["--pdeathsig", "KILL", "--"]
+        else:
+            prefix = list(PDEATHSIG_PREFIX)
+        log_offset = len(read_text(self.log_path))
+        with open(self.out_path, "ab") as out:
+            self.proc = subprocess.Popen(
+                prefix + self._erl_argv(), stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                cwd=self.spool_dir)
+        _track(self.proc)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise HarnessError("ejabberd exited with code %s during start-up\n%s"
+                                   % (self.proc.returncode, self.log_tail()))
+            # The ports listen before the modules are up: ejabberd_app logs
+            # this line once everything is started (when `ejabberdctl status`
+            # starts saying "running"; polling that costs an erl VM a try).
+            return (self.STARTED_MARKER in read_text(self.log_path)[log_offset:]
+                    and tcp_accepts(self.c2s_port) and tcp_accepts(self.component_port))
+
+        try:
+            wait_until(ready, timeout, "ejabberd node %s to run (ports %d/%d)"
+                       % (self.node, self.c2s_port, self.component_port), interval=0.1)
+            pending, self._pending_accounts = self._pending_accounts, []
+            self._setup_accounts(pending)
+        except HarnessError as e:
+            self.stop()
+            raise HarnessError("%s\n--- ejabberd log tail ---\n%s" % (e, self.log_tail())) from None
+        return self
+
+    def stop(self, timeout=DEFAULT_TIMEOUT):
+        """Stop the node cleanly; return its exit code.
+
+        ejabberd is stopped (it closes every c2s and component stream), then
+        Mnesia (its tables are closed and flushed), then the VM halts: what
+        SIGTERM (init:stop) does, less the second the VM spends in init:stop
+        after that. If the node does not answer, SIGTERM by pid, SIGKILL
+        after ``timeout``."""
+        if self.proc is None:
+            return None
+        if self.running:
+            try:
+                self.rpc_eval("rpc:call(N, application, stop, [ejabberd]), "
+                              "rpc:call(N, mnesia, stop, []), "
+                              "rpc:call(N, erlang, halt, [0]), halt(0).", timeout=timeout)
+                self.proc.wait(timeout=scaled(timeout))
+            except (HarnessError, subprocess.TimeoutExpired):
+                pass
+        return terminate_process(self.proc, max(timeout, 20.0))
+
+    def kill(self, sig=signal.SIGKILL, timeout=DEFAULT_TIMEOUT):
+        """Kill the node by pid with ``sig`` (default SIGKILL); return its exit code."""
+        return terminate_process(self.proc, timeout, sig)
+
+    def restart(self, timeout=None):
+        """Stop and start again on the same ports, node name and spool."""
+        self.stop()
+        return self.start(timeout)
+
+    # -- ejabberdctl -------------------------------------------------------------
+
+    def ctl_argv(self, *args):
+        """argv of ``ejabberdctl`` for this node."""
+        return self._as_user() + ([] if not self._as_user() else ["--"]) + [
+            self.EJABBERDCTL, "--config-dir", self.config_dir, "--spool", self.spool_dir,
+            "--logs", self.logs_dir] + list(args)
+
+    def _ctl_run(self, args, timeout):
+        try:
+            return subprocess.run(self.ctl_argv(*args), stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=timeout,
+                                  env=self._env(), cwd=self.spool_dir)
+        except subprocess.TimeoutExpired as e:
+            raise HarnessError("ejabberdctl %s timed out after %s s" % (args[0], timeout)) from e
+
+    def ejabberdctl(self, *args, timeout=DEFAULT_TIMEOUT):
+        """Run ``ejabberdctl ARGS`` against this node; raise with its output on failure."""
+        res = self._ctl_run(args, timeout)
+        if res.returncode != 0:
+            raise HarnessError("ejabberdctl %s failed (%d): %s%s"
+                               % (" ".join(args[:1]), res.returncode, res.stdout, res.stderr))
+        return res.stdout
+
+    @staticmethod
+    def _erl_binary(text):
+        """An Erlang binary literal holding ``text`` as UTF-8 (no escaping needed)."""
+        return "<<%s>>" % ",".join(str(b) for b in str(text).encode("utf-8"))
+
+    def rpc_eval(self, expr, timeout=DEFAULT_TIMEOUT):
+        """Evaluate the Erlang expression ``expr`` in a hidden client node
+        connected to this node (bound to ``N``), the way ``ejabberdctl``
+        connects: same cookie, no epmd, no listening socket. The expression
+        must end by calling halt/1; a non-zero exit raises with its output."""
+        argv = self._as_user() + (["--"] if self._as_user() else []) + [
+            self.ERL, "-sname", "ctl%s-%s" % (uuid.uuid4().hex[:6], self.node),
+            "-hidden", "-noinput",
+            "-kernel", "inet_dist_use_interface", "{127,0,0,1}",
+            "-erl_epmd_port", str(self.dist_port), "-start_epmd", "false",
+            "-dist_listen", "false",
+            "-eval", "N = '%s', %s" % (self.node, expr)]
+        env = self._env()
+        env["ERL_INETRC"] = self.tmp.join("inetrc")
+        try:
+            res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                                 text=True, timeout=timeout, env=env, cwd=self.spool_dir)
+        except subprocess.TimeoutExpired as e:
+            raise HarnessError("erl rpc to %s timed out after %s s" % (self.node, timeout)) from e
+        if res.returncode != 0:
+            raise HarnessError("erl rpc to %s failed (%d): %s%s"
+                               % (self.node, res.returncode, res.stdout, res.stderr))
+        return res.stdout
+
+    def _setup_accounts(self, accounts, timeout=DEFAULT_TIMEOUT):
+        """Create (or reset the password of) ``accounts`` [(user, password)]
+        in one client VM (each ``ejabberdctl register`` costs one), then
+        flush them to disk.
+
+        ejabberd keeps accounts in Mnesia's disc_only (dets) ``passwd``
+        table, whose writes sit in a cache for up to a few seconds: an
+        account created just before a SIGKILL of the node (test_faults kills
+        the server mid-traffic) would be gone after the restart. dets:sync
+        makes it durable, as ``prosodyctl register`` is."""
+        if not accounts:
+            return
+        body = ["H = %s" % self._erl_binary(self.HOST)]
+        body.append(
+            "Reg = fun(U, P) -> case rpc:call(N, ejabberd_auth, try_register, [U, H, P]) of "
+            "ok -> ok; {error, exists} -> rpc:call(N, ejabberd_auth, set_password, [U, H, P]); "
+            "E -> E end end")
+        body.append("Rs = [{U, Reg(U, P)} || {U, P} <- [%s]]" % ", ".join(
+            "{%s, %s}" % (self._erl_binary(u), self._erl_binary(p)) for u, p in accounts))
+        body.append("Sync = rpc:call(N, dets, sync, [passwd])")
+        body.append("Bad = [X || {_, R} = X <- [{sync, Sync} | Rs], R =/= ok]")
+        body.append("case Bad of [] -> halt(0); _ -> io:format(\"~p~n\", [Bad]), halt(1) end.")
+        self.rpc_eval(", ".join(body), timeout)
+
+    def register(self, user, password, timeout=DEFAULT_TIMEOUT):
+        """Create the account user@localhost, or set its password if it
+        exists (like ``prosodyctl register``): now if the node runs, else at
+        the next :meth:`start`."""
+        if self.running:
+            self._setup_accounts([(user, password)], timeout=timeout)
+        else:
+            self._pending_accounts.append((user, password))
+        return "%s@%s" % (user, self.HOST)
+
+    # -- logs, clean-up ----------------------------------------------------------
+
+    def log_tail(self, lines=40):
+        """The last lines of ejabberd's log (and error log, and stdout/stderr)."""
+        text = tail(read_text(self.log_path), lines)
+        for title, path in (("error.log", self.error_log_path),
+                            ("stdout/stderr", self.out_path)):
+            extra = read_text(path).strip()
+            if extra:
+                text += "\n--- ejabberd %s ---\n%s" % (title, tail(extra, lines))
+        return text
+
+    def cleanup(self, keep=False):
+        """Stop the node and remove (or keep) its temporary directory."""
+        self.stop()
+        self.tmp.cleanup(keep)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb):
+        self.cleanup(keep=exc_type is not None)
+
+
+# ---------------------------------------------------------------------------
+# Server choice
+# ---------------------------------------------------------------------------
+
+SERVER_CLASSES = {"prosody": Prosody, "ejabberd": Ejabberd}
+
+
+def server_kind():
+    """The XMPP server the suite runs against: env MUCD_TEST_SERVER
+    (``prosody``, the default, or ``ejabberd``)."""
+    kind = (os.environ.get("MUCD_TEST_SERVER", "") or "prosody").strip().lower()
+    if kind not in SERVER_CLASSES:
+        raise HarnessError("MUCD_TEST_SERVER=%r: expected one of %s"
+                           % (kind, ", ".join(sorted(SERVER_CLASSES))))
+    return kind
+
+
+def server_class():
+    """:class:`Prosody` or :class:`Ejabberd`, as chosen by MUCD_TEST_SERVER."""
+    return SERVER_CLASSES[server_kind()]
+
+
+def Server(*args, **kwargs):  # noqa: N802 - reads like the classes it stands for
+    """A new (not yet started) server of the kind chosen by MUCD_TEST_SERVER."""
+    return server_class()(*args, **kwargs)
+
+
+SERVER_KIND = server_kind()
+ON_EJABBERD = SERVER_KIND == "ejabberd"
 
 
 # ---------------------------------------------------------------------------
@@ -952,8 +1410,11 @@ class LiveTestCase(unittest.TestCase):
                 + len(getattr(result, "unexpectedSuccesses", ())))
 
     def new_prosody(self, start=True, **kwargs):
-        """A :class:`Prosody` (started unless ``start=False``), stopped at cleanup."""
-        prosody = Prosody(**kwargs)
+        """A server of the kind chosen by MUCD_TEST_SERVER (:class:`Prosody` by
+        default, or :class:`Ejabberd`), started unless ``start=False``,
+        stopped at cleanup. (The name is kept from when Prosody was the only
+        server.)"""
+        prosody = Server(**kwargs)
         self._tmp_owners.append(prosody)
         self.addCleanup(prosody.stop)
         if start:

@@ -8,7 +8,7 @@ import sys
 from xml.sax.saxutils import quoteattr
 
 from harness import (
-    NS_CLIENT, NS_DISCO_INFO, NS_MUC, NS_STANZAS, HarnessError, LiveTestCase, Mucd, Prosody,
+    NS_CLIENT, NS_DISCO_INFO, NS_MUC, NS_STANZAS, HarnessError, LiveTestCase, Mucd, Server,
     attr, bare, error_of, new_id, q, show, stanza_kind, stanza_xml, tail, wait_until,
 )
 
@@ -132,7 +132,7 @@ class SharedStackBase(BurstWaits, LiveTestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._class_failed = False
-        cls.prosody = Prosody()
+        cls.prosody = Server()
         cls.mucd = None
         cls.addClassCleanup(cls._stop_stack)
         for user in USERS:

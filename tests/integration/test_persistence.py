@@ -34,8 +34,8 @@ from xml.sax.saxutils import escape, quoteattr
 from harness import (
     CONNECTED_MARKER, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING, NS_STANZAS, Client,
     HarnessError,
-    LiveTestCase, Mucd, Prosody, attr, error_of, mucd_binary, new_id, q, show, stanza_kind,
-    stanza_xml, wait_until,
+    LiveTestCase, Mucd, Prosody, Server, attr, error_of, mucd_binary, new_id, q, show,
+    stanza_kind, stanza_xml, wait_until,
 )
 from muc_helpers import (
     DOMAIN, NS_DATA, NS_MUC_ADMIN, NS_MUC_OWNER, NS_ROOMCONFIG, BurstWaits, from_room,
@@ -582,7 +582,7 @@ class PagingTest(MucActions, LiveTestCase):
         cls._class_failed = False
         cls.mucds = []
         cls.owner = None
-        cls.prosody = Prosody()
+        cls.prosody = Server()
         cls.addClassCleanup(cls._stop_stack)
         cls.prosody.register("alice", PASSWORD)
         cls.prosody.register("bob", PASSWORD)
