@@ -290,7 +290,23 @@ def lua_string(value):
     return '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
-class Prosody:
+class _ServerBase:
+    """What :class:`Prosody` and :class:`Ejabberd` share: cleanup and use as a
+    context manager (``with Server() as s:``)."""
+
+    def cleanup(self, keep=False):
+        """Stop the server and remove (or keep) its temporary directory."""
+        self.stop()
+        self.tmp.cleanup(keep)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb):
+        self.cleanup(keep=exc_type is not None)
+
+
+class Prosody(_ServerBase):
     """A private Prosody instance on loopback.
 
     :param components: dict external component domain -> secret
@@ -437,16 +453,6 @@ class Prosody:
             text += "\n--- prosody stdout/stderr ---\n" + tail(out, lines)
         return text
 
-    def cleanup(self, keep=False):
-        """Stop Prosody and remove (or keep) its temporary directory."""
-        self.stop()
-        self.tmp.cleanup(keep)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, exc_type, exc, tb):
-        self.cleanup(keep=exc_type is not None)
 
 
 # ---------------------------------------------------------------------------
@@ -458,7 +464,7 @@ def yaml_string(value):
     return '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
-class Ejabberd:
+class Ejabberd(_ServerBase):
     """A private ejabberd node on loopback (Debian 12's ejabberd 23.01).
 
     Same interface as :class:`Prosody`. Everything lives in its own temporary
@@ -853,16 +859,6 @@ class Ejabberd:
                 text += "\n--- ejabberd %s ---\n%s" % (title, tail(extra, lines))
         return text
 
-    def cleanup(self, keep=False):
-        """Stop the node and remove (or keep) its temporary directory."""
-        self.stop()
-        self.tmp.cleanup(keep)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, exc_type, exc, tb):
-        self.cleanup(keep=exc_type is not None)
 
 
 # ---------------------------------------------------------------------------
