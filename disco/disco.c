@@ -280,6 +280,7 @@ static void add_roominfo(xmpp_ctx_t *ctx, xmpp_stanza_t *q, const room_t *r)
          t = strtok_r(NULL, " ", &save))
         form_add_value(ctx, contacts, t);
     free(copy);
+    feature_roominfo(r, ctx, x);
 }
 
 muc_err_t disco_room_info(request_t *req)

@@ -5,16 +5,16 @@
 
 extern const room_feature_t feat_name, feat_persistent, feat_public, feat_members_only,
     feat_password, feat_moderated, feat_anonymity, feat_max_users, feat_history,
-    feat_subject, feat_invites, feat_pm, feat_contact, feat_affiliation_lists;
+    feat_subject, feat_invites, feat_pm, feat_contact, feat_affiliation_lists,
+    feat_avatar;
 
 /* Join checks run in this order (as Prosody: membership, then password,
  * then capacity); the form lists fields in this order too. */
 const room_feature_t *const room_features[] = {
-    &feat_name,         &feat_persistent,        &feat_public,
-    &feat_members_only, &feat_password,          &feat_moderated,
-    &feat_anonymity,    &feat_max_users,         &feat_history,
-    &feat_subject,      &feat_invites,           &feat_pm,
-    &feat_contact,      &feat_affiliation_lists, NULL,
+    &feat_name,     &feat_persistent,        &feat_public,    &feat_members_only,
+    &feat_password, &feat_moderated,         &feat_anonymity, &feat_max_users,
+    &feat_history,  &feat_subject,           &feat_invites,   &feat_pm,
+    &feat_contact,  &feat_affiliation_lists, &feat_avatar,    NULL,
 };
 
 void feature_add(xmpp_ctx_t *ctx, xmpp_stanza_t *query, const char *var)
@@ -36,6 +36,12 @@ void feature_disco(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *query)
 {
     for (const room_feature_t *const *f = room_features; *f; f++)
         if ((*f)->disco) (*f)->disco(room, ctx, query);
+}
+
+void feature_roominfo(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *x)
+{
+    for (const room_feature_t *const *f = room_features; *f; f++)
+        if ((*f)->roominfo) (*f)->roominfo(room, ctx, x);
 }
 
 void feature_add_code(int *codes, int c)

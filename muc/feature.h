@@ -75,6 +75,8 @@ typedef struct room_feature {
     size_t nfields;
     /* adds this feature's disco#info <feature/>s */
     void (*disco)(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *query);
+    /* adds this feature's fields to the disco#info muc#roominfo form */
+    void (*roominfo)(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *form);
     /* checks a whole parsed draft (fields that only make sense together) */
     muc_err_t (*validate)(const room_t *room, const config_draft_t *d, const char **why);
     /* vetoes entering: returns an error (with *text) or MUC_OK */
@@ -95,6 +97,9 @@ muc_err_t feature_check_join(const room_t *room, const join_info_t *j, const cha
 
 /* Adds every feature's disco#info features. */
 void feature_disco(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *query);
+
+/* Adds every feature's muc#roominfo fields to the form x. */
+void feature_roominfo(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *x);
 
 /* Appends status code c to a 0-terminated list of at most 8. */
 void feature_add_code(int *codes, int c);

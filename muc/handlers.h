@@ -34,6 +34,10 @@ muc_err_t message_to_room_other(request_t *req, room_t *room);
 muc_err_t owner_get(request_t *req);
 muc_err_t owner_set(request_t *req);
 
+/* feat_avatar.c: the room's vCard (XEP-0054) */
+muc_err_t avatar_get(request_t *req);
+muc_err_t avatar_set(request_t *req);
+
 /* admin.c */
 muc_err_t admin_get(request_t *req);
 muc_err_t admin_set(request_t *req);

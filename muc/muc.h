@@ -75,6 +75,13 @@ void muc_apply_affiliation(room_t *room, const char *bare, affiliation_t aff,
 /* Capacity of a room: its max_users, capped by the service. */
 int muc_room_capacity(const room_t *room);
 
+/* Room avatars (feat_avatar.c). Sends the room's XEP-0153 presence (the
+ * photo's hash) to a joining session `to`; nothing without a photo. */
+void avatar_send_to(room_t *room, const char *to, out_sink_t *out);
+/* The stanza size a room vCard set of req may have ([muc] max_avatar_bytes
+ * in base64 plus room for the other fields); 0 for other stanzas. */
+size_t avatar_stanza_allowance(const request_t *req);
+
 /* Permission helpers owned by feature files. */
 bool muc_may_send_pm(const room_t *room, const occupant_t *from);
 bool muc_may_change_subject(const room_t *room, const occupant_t *occ);

@@ -58,6 +58,40 @@ static store_aff_t *all_affiliations(const room_t *room, const persist_state_t *
     return all;
 }
 
+/* ---- vCard blobs: "<hash>\n<xml>" --------------------------------------- */
+
+/* The blob of a vCard (NULL for none; NULL too when out of memory). */
+static char *avatar_blob(const char *xml, const char *hash, size_t *len)
+{
+    *len = 0;
+    if (!xml) return NULL;
+    size_t hl = strlen(hash), xl = strlen(xml);
+    char *blob = malloc(hl + 1 + xl);
+    if (!blob) return NULL;
+    memcpy(blob, hash, hl);
+    blob[hl] = '\n';
+    memcpy(blob + hl + 1, xml, xl);
+    *len = hl + 1 + xl;
+    return blob;
+}
+
+static void load_avatar(room_t *room)
+{
+    void *data;
+    size_t len;
+    if (store_avatar_load(room->svc->store, room->name, &data, &len) != STORE_OK) return;
+    const char *nl = memchr(data, '\n', len);
+    size_t hl = nl ? (size_t)(nl - (const char *)data) : 0;
+    if (nl && hl < sizeof room->avatar_hash &&
+        (room->avatar = strndup(nl + 1, len - hl - 1)) != NULL) {
+        memcpy(room->avatar_hash, data, hl);
+        room->avatar_hash[hl] = '\0';
+    } else {
+        LOG_W("storage", "%s: stored vCard unreadable, ignored", room->jid);
+    }
+    free(data);
+}
+
 static muc_err_t store_error(room_t *room, store_rc_t rc)
 {
     LOG_E("storage", "%s: %s", room->jid, store_last_error(room->svc->store));
@@ -78,8 +112,28 @@ muc_err_t persist_room(room_t *room, const persist_state_t *s)
     if (!room->cfg.persistent) { /* becoming persistent: write everything */
         if (!(all = all_affiliations(room, s, &n))) return ERR_RESOURCE_CONSTRAINT;
     }
-    store_rc_t rc = store_room_save(st, &rec, all ? all : s->changes, n);
+    size_t alen = 0;
+    char *avatar = all ? avatar_blob(room->avatar, room->avatar_hash, &alen) : NULL;
+    if (all && room->avatar && !avatar) {
+        free(all);
+        return ERR_RESOURCE_CONSTRAINT;
+    }
+    store_rc_t rc =
+        store_room_save_avatar(st, &rec, all ? all : s->changes, n, avatar, alen);
     free(all);
+    free(avatar);
+    return rc == STORE_OK ? MUC_OK : store_error(room, rc);
+}
+
+muc_err_t persist_avatar(room_t *room, const char *xml, const char *hash)
+{
+    store_t *st = room->svc->store;
+    if (!st || !room->cfg.persistent) return MUC_OK;
+    size_t len;
+    char *blob = avatar_blob(xml, hash, &len);
+    if (xml && !blob) return ERR_RESOURCE_CONSTRAINT;
+    store_rc_t rc = store_avatar_save(st, room->name, blob, len);
+    free(blob);
     return rc == STORE_OK ? MUC_OK : store_error(room, rc);
 }
 
@@ -208,6 +262,7 @@ room_t *persist_load(service_t *svc, const char *name)
         for (size_t i = 0; i < n; i++)
             room_set_affiliation(room, affs[i].jid, (affiliation_t)affs[i].affiliation);
         load_history(room);
+        load_avatar(room);
         LOG_D("storage", "room %s loaded (%zu affiliations)", room->jid, n);
     }
     store_room_clear(&rec);

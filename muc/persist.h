@@ -29,6 +29,11 @@ typedef struct persist_state {
  * ERR_INTERNAL_SERVER_ERROR; on error nothing was written. */
 muc_err_t persist_room(room_t *room, const persist_state_t *s);
 
+/* Stores the room's vCard `xml` (NULL: removes it) with the hash of its
+ * photo ("" without one) when the room is persistent; nothing otherwise.
+ * Returns as persist_room; on error nothing was written. */
+muc_err_t persist_avatar(room_t *room, const char *xml, const char *hash);
+
 /* Deletes the room from the store (if it is there). */
 muc_err_t persist_delete(room_t *room);
 

@@ -414,6 +414,7 @@ static void welcome(room_t *room, occupant_t *occ, request_t *req, const int *se
     pres_view_t v = {.payload = occ->sessions->presence, .self_codes = self_codes};
     broadcast_presence(room, occ, &v, req->out);
     history_send_on_join(room, req->st, to, req->out);
+    avatar_send_to(room, to, req->out);
 }
 
 /* The password a join presence carries, newly allocated, or NULL. */

@@ -73,6 +73,7 @@ void room_free(room_t *room)
     free(room->subject);
     free(room->subject_nick);
     free(room->creator);
+    free(room->avatar);
     free(room->name);
     free(room->jid);
     free(room);

@@ -76,8 +76,8 @@ typedef struct room {
     room_config_t cfg;
     bool locked; /* created, not yet configured: only the owner may enter */
     char *subject;
-    char *subject_nick; /* who set it, NULL: the room */
-    char *creator;      /* bare JID that created it (limits), or NULL */
+    char *subject_nick;                   /* who set it, NULL: the room */
+    char *creator;                        /* bare JID that created it (limits), or NULL */
     unsigned char secret[IDS_SECRET_LEN]; /* keys occupant ids (ids.c) */
     occupant_t *first, *last;
     hash_t *by_nick;          /* nick -> occupant */
@@ -85,7 +85,9 @@ typedef struct room {
     hash_t *affiliations;     /* bare JID -> (intptr_t)affiliation + 2 */
     history_entry_t *history; /* ring of cfg.history_length entries */
     size_t history_cap, history_head, history_count;
-    bool history_dirty; /* history changed since it was last stored */
+    bool history_dirty;   /* history changed since it was last stored */
+    char *avatar;         /* the room's vCard as XML (feat_avatar.c), or NULL */
+    char avatar_hash[41]; /* SHA-1 hex of its PHOTO, "" without one */
 } room_t;
 
 /* Creates an empty room named `name` (localpart) on svc; NULL when out of

@@ -35,6 +35,8 @@ static const iq_route_t iq_routes[] = {
     {TARGET_ROOM, "set", NS_MUC_OWNER, "query", owner_set},
     {TARGET_ROOM, "get", NS_MUC_ADMIN, "query", admin_get},
     {TARGET_ROOM, "set", NS_MUC_ADMIN, "query", admin_set},
+    {TARGET_ROOM, "get", NS_VCARD, "vCard", avatar_get},
+    {TARGET_ROOM, "set", NS_VCARD, "vCard", avatar_set},
 };
 
 xmpp_stanza_t *request_iq_result(request_t *req)
@@ -162,6 +164,8 @@ static int envelope_check(request_t *req)
 static bool too_large(request_t *req)
 {
     size_t limit = (size_t)req->svc->limits.max_stanza_size;
+    size_t vcard = avatar_stanza_allowance(req); /* a room vCard's photo */
+    if (limit && vcard > limit) limit = vcard;
     if (!limit || stanza_size_estimate(req->st, limit) <= limit) return false;
     LOG_I("router", "refused a <%s/> from %s: larger than %zu bytes",
           xmpp_stanza_get_name(req->st), req->from_full, limit);

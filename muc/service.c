@@ -68,6 +68,9 @@ service_t *service_new(xmpp_ctx_t *ctx, const service_opts_t *opts)
     svc->max_history_length =
         opts->max_history_length > 0 ? opts->max_history_length : 100;
     svc->max_disco_items = opts->max_disco_items > 0 ? opts->max_disco_items : 100;
+    svc->max_avatar_bytes = opts->max_avatar_bytes < 0    ? 0
+                            : opts->max_avatar_bytes == 0 ? 65536
+                                                          : opts->max_avatar_bytes;
     svc->max_nick_length = opts->max_nick_length > 0 ? opts->max_nick_length : 64;
     svc->room_defaults = (room_config_t){
         .public_list = true,

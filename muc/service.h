@@ -38,6 +38,8 @@ typedef struct service_opts {
     int max_occupants;      /* cap of any room's occupants (0: 1000) */
     int max_history_length; /* cap of any room's history (0: 100) */
     int max_disco_items;    /* cap of a disco#items page (0: 100) */
+    int max_avatar_bytes;   /* largest room vCard photo, decoded bytes
+                               (0: 65536; < 0: no room vCards) */
     service_limits_t limits;
 } service_opts_t;
 
@@ -52,6 +54,7 @@ typedef struct service {
     int max_occupants;
     int max_history_length;
     int max_disco_items;
+    int max_avatar_bytes; /* 0: room vCards are off (feat_avatar.c) */
     service_limits_t limits;
     room_config_t room_defaults;
     hash_t *rooms;             /* name -> room_t (owned) */

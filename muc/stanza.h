@@ -40,7 +40,8 @@ size_t stanza_size_estimate(xmpp_stanza_t *st, size_t cap);
 /* A deep copy of st (+1) with only the children `keep` accepts (ud is
  * passed through); NULL when out of memory. */
 xmpp_stanza_t *stanza_copy_filtered(xmpp_stanza_t *st,
-                                    bool (*keep)(xmpp_stanza_t *child, void *ud), void *ud);
+                                    bool (*keep)(xmpp_stanza_t *child, void *ud),
+                                    void *ud);
 
 /* Counts the element (non-text) children of st. */
 int stanza_element_count(xmpp_stanza_t *st);

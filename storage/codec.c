@@ -191,9 +191,8 @@ int codec_aff_decode(const void *data, size_t len, store_aff_t *a)
 
 void store_room_clear(store_room_t *r)
 {
-    char *strs[] = {r->name,    r->title,        r->description, r->lang,
-                    r->contacts, r->password,    r->subject,     r->subject_nick,
-                    r->creator,  r->secret};
+    char *strs[] = {r->name,     r->title,   r->description,  r->lang,    r->contacts,
+                    r->password, r->subject, r->subject_nick, r->creator, r->secret};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(strs[i]);
     memset(r, 0, sizeof *r);

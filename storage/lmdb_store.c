@@ -20,6 +20,8 @@ struct store {
     MDB_dbi meta, rooms, affs, public_idx, history;
     MDB_dbi creators;  /* "creator\0room" -> "" (see store_rooms_by_creator) */
     bool has_creators; /* false: a read-only open of a store from before it */
+    MDB_dbi avatars;   /* room name -> its vCard blob (store_avatar_save) */
+    bool has_avatars;  /* false: a read-only open of a store from before it */
     /* The live listing: public temporary rooms of every mucd process on this
      * store, in an environment of its own (DIR/live) committed without
      * fsync: it is rebuilt as rooms come and go, never restored. */
@@ -89,6 +91,11 @@ static store_rc_t open_dbs(store_t *st, const char *dir, char *err, size_t errle
     if (rc == 0) {
         rc = mdb_dbi_open(txn, "creators", create, &st->creators);
         st->has_creators = rc == 0;
+        if (rc == MDB_NOTFOUND && st->read_only) rc = 0; /* written before it */
+    }
+    if (rc == 0) {
+        rc = mdb_dbi_open(txn, "avatars", create, &st->avatars);
+        st->has_avatars = rc == 0;
         if (rc == MDB_NOTFOUND && st->read_only) rc = 0; /* written before it */
     }
     if (rc != 0) {
@@ -293,8 +300,18 @@ static int put_aff(store_t *st, MDB_txn *txn, const char *room, const store_aff_
     return rc;
 }
 
+static int put_blob(MDB_txn *txn, MDB_dbi dbi, const char *name, const void *data,
+                    size_t len);
+
 store_rc_t store_room_save(store_t *st, const store_room_t *room,
                            const store_aff_t *changes, size_t nchanges)
+{
+    return store_room_save_avatar(st, room, changes, nchanges, NULL, 0);
+}
+
+store_rc_t store_room_save_avatar(store_t *st, const store_room_t *room,
+                                  const store_aff_t *changes, size_t nchanges,
+                                  const void *avatar, size_t avatar_len)
 {
     MDB_txn *txn;
     int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
@@ -302,6 +319,9 @@ store_rc_t store_room_save(store_t *st, const store_room_t *room,
     rc = put_room(st, txn, room);
     for (size_t i = 0; rc == 0 && i < nchanges; i++)
         rc = put_aff(st, txn, room->name, &changes[i]);
+    if (rc == 0 && avatar && avatar_len)
+        rc = st->has_avatars ? put_blob(txn, st->avatars, room->name, avatar, avatar_len)
+                             : EINVAL;
     if (rc) {
         mdb_txn_abort(txn);
         return fail(st, "save room", rc);
@@ -432,6 +452,7 @@ store_rc_t store_room_delete(store_t *st, const char *name)
         if (rc == MDB_NOTFOUND) rc = 0;
     }
     if (rc == 0) rc = del_affs(st, txn, name);
+    if (rc == 0 && st->has_avatars) rc = put_blob(txn, st->avatars, name, NULL, 0);
     if (rc) {
         mdb_txn_abort(txn);
         return fail(st, "delete room", rc);
@@ -440,23 +461,33 @@ store_rc_t store_room_delete(store_t *st, const char *name)
     return rc ? fail(st, "commit", rc) : STORE_OK;
 }
 
-store_rc_t store_history_save(store_t *st, const char *name, const void *data, size_t len)
+/* Puts name -> data into dbi, or deletes it for a NULL/empty blob. */
+static int put_blob(MDB_txn *txn, MDB_dbi dbi, const char *name, const void *data,
+                    size_t len)
+{
+    MDB_val k = val_of(name), v = {len, (void *)data};
+    int rc = (data && len) ? mdb_put(txn, dbi, &k, &v, 0) : mdb_del(txn, dbi, &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* One blob per room in dbi, in a transaction of its own. */
+static store_rc_t save_blob(store_t *st, MDB_dbi dbi, const char *name, const void *data,
+                            size_t len, const char *what)
 {
     MDB_txn *txn;
     int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     if (rc) return fail(st, "begin", rc);
-    MDB_val k = val_of(name), v = {len, (void *)data};
-    rc = (data && len) ? mdb_put(txn, st->history, &k, &v, 0)
-                       : mdb_del(txn, st->history, &k, NULL);
-    if (rc && rc != MDB_NOTFOUND) {
+    if ((rc = put_blob(txn, dbi, name, data, len)) != 0) {
         mdb_txn_abort(txn);
-        return fail(st, "save history", rc);
+        return fail(st, what, rc);
     }
     rc = mdb_txn_commit(txn);
     return rc ? fail(st, "commit", rc) : STORE_OK;
 }
 
-store_rc_t store_history_load(store_t *st, const char *name, void **data, size_t *len)
+/* A copy of the room's blob in dbi (*data: malloc'd, the caller frees). */
+static store_rc_t load_blob(store_t *st, MDB_dbi dbi, const char *name, void **data,
+                            size_t *len, const char *what)
 {
     MDB_txn *txn;
     *data = NULL;
@@ -464,7 +495,7 @@ store_rc_t store_history_load(store_t *st, const char *name, void **data, size_t
     int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
     if (rc) return fail(st, "begin", rc);
     MDB_val k = val_of(name), v;
-    rc = mdb_get(txn, st->history, &k, &v);
+    rc = mdb_get(txn, dbi, &k, &v);
     store_rc_t out = STORE_OK;
     if (rc == 0 && (*data = malloc(v.mv_size ? v.mv_size : 1)) != NULL) {
         memcpy(*data, v.mv_data, v.mv_size);
@@ -472,10 +503,39 @@ store_rc_t store_history_load(store_t *st, const char *name, void **data, size_t
     } else if (rc == MDB_NOTFOUND) {
         out = STORE_ERR_NOTFOUND;
     } else {
-        out = fail(st, "load history", rc ? rc : ENOMEM);
+        out = fail(st, what, rc ? rc : ENOMEM);
     }
     mdb_txn_abort(txn);
     return out;
+}
+
+store_rc_t store_history_save(store_t *st, const char *name, const void *data, size_t len)
+{
+    return save_blob(st, st->history, name, data, len, "save history");
+}
+
+store_rc_t store_history_load(store_t *st, const char *name, void **data, size_t *len)
+{
+    return load_blob(st, st->history, name, data, len, "load history");
+}
+
+/* ---- room vCards (avatars) ------------------------------------------ */
+
+store_rc_t store_avatar_save(store_t *st, const char *name, const void *data, size_t len)
+{
+    if (!st->has_avatars) {
+        snprintf(st->error, sizeof st->error, "no avatars database (read-only store)");
+        return STORE_ERR_IO;
+    }
+    return save_blob(st, st->avatars, name, data, len, "save avatar");
+}
+
+store_rc_t store_avatar_load(store_t *st, const char *name, void **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (!st->has_avatars) return STORE_ERR_NOTFOUND;
+    return load_blob(st, st->avatars, name, data, len, "load avatar");
 }
 
 /* ---- the public index ---------------------------------------------- */

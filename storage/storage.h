@@ -70,6 +70,13 @@ const char *store_last_error(const store_t *st);
 store_rc_t store_room_save(store_t *st, const store_room_t *room,
                            const store_aff_t *changes, size_t nchanges);
 
+/* The same, with the room's vCard blob (see store_avatar_save; NULL/0:
+ * left as it is) written in that transaction too: a room becoming
+ * persistent takes its avatar along. */
+store_rc_t store_room_save_avatar(store_t *st, const store_room_t *room,
+                                  const store_aff_t *changes, size_t nchanges,
+                                  const void *avatar, size_t avatar_len);
+
 /* Imports many rooms (records only, no affiliations) in ONE transaction;
  * for tools (benchmarks, migrations). */
 store_rc_t store_rooms_import(store_t *st, const store_room_t *rooms, size_t n);
@@ -82,7 +89,7 @@ store_rc_t store_room_load(store_t *st, const char *name, store_room_t *room,
 /* Whether a room is stored (a cheap read). */
 bool store_room_exists(store_t *st, const char *name);
 
-/* Deletes a room, its affiliations, history and index entry in one
+/* Deletes a room, its affiliations, history, vCard and index entry in one
  * transaction. */
 store_rc_t store_room_delete(store_t *st, const char *name);
 
@@ -91,6 +98,13 @@ store_rc_t store_room_delete(store_t *st, const char *name);
 store_rc_t store_history_save(store_t *st, const char *name, const void *data,
                               size_t len);
 store_rc_t store_history_load(store_t *st, const char *name, void **data, size_t *len);
+
+/* Stores / loads a room's vCard (its avatar, XEP-0054) as one opaque blob
+ * in its own database, written in its own short transaction (the caller's
+ * encoding). A NULL/empty blob deletes it; STORE_ERR_FULL on a full map
+ * (nothing written). Loaded data: free(); STORE_ERR_NOTFOUND: none. */
+store_rc_t store_avatar_save(store_t *st, const char *name, const void *data, size_t len);
+store_rc_t store_avatar_load(store_t *st, const char *name, void **data, size_t *len);
 
 /* Pages through the public index in name order. after (exclusive) or
  * before (exclusive; "" = from the end) may be NULL; skip entries first
