@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* K_LIST: free text of names; empty and absent both mean "no list". */
-typedef enum { K_STRING, K_INT, K_LEVEL, K_DOMAIN, K_LIST } key_kind_t;
+typedef enum { K_STRING, K_INT, K_LEVEL, K_DOMAIN, K_LIST, K_BOOL } key_kind_t;
 
 typedef struct key_spec {
     const char *section;
@@ -42,6 +42,10 @@ static const key_spec_t keys[] = {
     {"muc", "max_history_length", K_INT, OFF(max_history_length), false, "100", 0, 1000},
     {"muc", "max_disco_items", K_INT, OFF(max_disco_items), false, "100", 1, 10000},
     {"muc", "max_avatar_bytes", K_INT, OFF(max_avatar_bytes), false, "65536", 0, 8388608},
+    {"muc", "archive_default", K_BOOL, OFF(archive_default), false, "on", 0, 0},
+    {"muc", "archive_max_messages", K_INT, OFF(archive_max_messages), false, "0", 0,
+     2000000000},
+    {"muc", "archive_max_days", K_INT, OFF(archive_max_days), false, "0", 0, 36500},
     {"limits", "max_stanza_size", K_INT, OFF(max_stanza_size), false, "65536", 1024,
      16777216},
     {"limits", "max_room_name_length", K_INT, OFF(max_room_name_length), false, "128", 1,
@@ -106,6 +110,15 @@ static const char *key_apply(config_t *cfg, const key_spec_t *k, const char *val
         *(int *)field = (int)v;
         return NULL;
     }
+    case K_BOOL:
+        if (strcmp(value, "on") == 0 || strcmp(value, "true") == 0) {
+            *(bool *)field = true;
+        } else if (strcmp(value, "off") == 0 || strcmp(value, "false") == 0) {
+            *(bool *)field = false;
+        } else {
+            return "must be on or off";
+        }
+        return NULL;
     case K_LEVEL:
         if (log_level_parse(value, (log_level_t *)field) != 0)
             return "must be one of error, warn, info, debug, trace";
@@ -196,6 +209,9 @@ service_opts_t config_service_opts(const config_t *cfg, store_t *store)
         .max_history_length = cfg->max_history_length,
         .max_disco_items = cfg->max_disco_items,
         .max_avatar_bytes = cfg->max_avatar_bytes ? cfg->max_avatar_bytes : -1,
+        .archive_off = !cfg->archive_default,
+        .archive_max_messages = cfg->archive_max_messages,
+        .archive_max_days = cfg->archive_max_days,
         .limits = {.max_stanza_size = cfg->max_stanza_size,
                    .max_room_name_length = cfg->max_room_name_length,
                    .max_rooms = cfg->max_rooms,

@@ -27,6 +27,9 @@ typedef struct config {
     int max_history_length; /* cap of a room's history_length */
     int max_disco_items;    /* most rooms in one disco#items reply */
     int max_avatar_bytes;   /* largest room vCard photo (decoded); 0: none */
+    bool archive_default;     /* rooms archive unless configured not to */
+    int archive_max_messages; /* per room; 0: no limit */
+    int archive_max_days;     /* 0: no limit */
     /* [limits] (0 turns a limit off where the key allows it) */
     int max_stanza_size;       /* bytes of an incoming stanza, estimated */
     int max_room_name_length;  /* bytes of a new room's name (localpart) */

@@ -232,7 +232,12 @@ int link_run(const config_t *cfg, service_t *svc, xmpp_ctx_t *ctx,
                 .state = LINK_DOWN,
                 .backoff_s = 1};
     l.next_try_ms = now_ms();
+    long long next_tick_ms = now_ms() + 1000;
     while (!*stop && !l.refused) {
+        if (now_ms() >= next_tick_ms) { /* periodic work: archive retention */
+            service_tick(svc);
+            next_tick_ms = now_ms() + 1000;
+        }
         if (l.state == LINK_DOWN && now_ms() >= l.next_try_ms) link_connect(&l);
         if (l.state != LINK_DOWN && l.state != LINK_CLOSED)
             xmpp_run_once(ctx, LOOP_TICK_MS);

@@ -67,6 +67,7 @@ void rsm_add_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *first,
         stanza_add_text(ctx, f, first);
     }
     if (last) stanza_add_text(ctx, stanza_add_child(ctx, set, "last", NULL), last);
+    if (count < 0) return;
     snprintf(num, sizeof num, "%ld", count);
     stanza_add_text(ctx, stanza_add_child(ctx, set, "count", NULL), num);
 }

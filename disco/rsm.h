@@ -23,7 +23,8 @@ typedef struct rsm_req {
 int rsm_parse(xmpp_stanza_t *parent, rsm_req_t *out);
 
 /* Appends <set><first index>..</first><last/><count/></set> to parent.
- * first/last may be NULL (an empty page); first_index < 0 omits it. */
+ * first/last may be NULL (an empty page); first_index < 0 omits the index,
+ * count < 0 the count. */
 void rsm_add_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *parent, const char *first,
                    long first_index, const char *last, long count);
 

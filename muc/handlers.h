@@ -38,6 +38,10 @@ muc_err_t owner_set(request_t *req);
 muc_err_t avatar_get(request_t *req);
 muc_err_t avatar_set(request_t *req);
 
+/* feat_archive.c: the room archive (XEP-0313) */
+muc_err_t archive_form(request_t *req);
+muc_err_t archive_query(request_t *req);
+
 /* admin.c */
 muc_err_t admin_get(request_t *req);
 muc_err_t admin_set(request_t *req);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "muc/archive.h"
 #include "muc/handlers.h"
 #include "muc/limits.h"
 #include "muc/muc.h"
@@ -55,9 +56,8 @@ static xmpp_stanza_t *relay_copy(room_t *room, occupant_t *from, xmpp_stanza_t *
 
 /* Tags a groupchat message with a new stanza id by the room (XEP-0359),
  * the same in every copy and in the history. */
-static void add_stanza_id(room_t *room, xmpp_stanza_t *m)
+static void add_stanza_id(room_t *room, xmpp_stanza_t *m, char id[IDS_STANZA_ID_SIZE])
 {
-    char id[IDS_STANZA_ID_SIZE];
     ids_stanza_id(id);
     xmpp_stanza_t *sid = stanza_add_child(room->svc->ctx, m, "stanza-id", NS_SID);
     if (!sid) return;
@@ -69,19 +69,22 @@ static muc_err_t change_subject(request_t *req, room_t *room, occupant_t *occ,
                                 xmpp_stanza_t *subject)
 {
     if (!muc_may_change_subject(room, occ)) return ERR_FORBIDDEN;
-    char *text = xmpp_stanza_get_text(subject);
-    persist_state_t ps = {
-        .subject = text, .subject_nick = occ->nick, .set_subject = true};
-    muc_err_t err = persist_room(room, &ps);
-    if (!err) room_set_subject(room, text, occ->nick);
-    if (text) xmpp_free(req->ctx, text);
-    if (err) return err;
     xmpp_stanza_t *m = relay_copy(room, occ, req->st);
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
-    add_stanza_id(room, m);
-    muc_broadcast(room, m, req->out);
+    char sid[IDS_STANZA_ID_SIZE];
+    add_stanza_id(room, m, sid);
+    /* archived first: if the room record then fails, the archive holds a
+     * change nobody saw (never the reverse) */
+    muc_err_t err = archive_append(room, occ->nick, m, sid);
+    char *text = err ? NULL : xmpp_stanza_get_text(subject);
+    persist_state_t ps = {
+        .subject = text, .subject_nick = occ->nick, .set_subject = true};
+    if (!err) err = persist_room(room, &ps);
+    if (!err) room_set_subject(room, text, occ->nick);
+    if (text) xmpp_free(req->ctx, text);
+    if (!err) muc_broadcast(room, m, req->out);
     xmpp_stanza_release(m);
-    return MUC_OK;
+    return err;
 }
 
 static muc_err_t groupchat(request_t *req)
@@ -97,7 +100,12 @@ static muc_err_t groupchat(request_t *req)
     if (subject && !body) return change_subject(req, room, occ, subject);
     xmpp_stanza_t *m = relay_copy(room, occ, req->st);
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
-    add_stanza_id(room, m);
+    char sid[IDS_STANZA_ID_SIZE];
+    add_stanza_id(room, m, sid);
+    if (body && archive_append(room, occ->nick, m, sid) != MUC_OK) {
+        xmpp_stanza_release(m); /* stored before shown: nothing is broadcast */
+        return ERR_RESOURCE_CONSTRAINT;
+    }
     muc_broadcast(room, m, req->out);
     if (body) room_history_add(room, m, req->svc->now());
     xmpp_stanza_release(m);

@@ -39,6 +39,7 @@ static void to_record(const room_t *room, const persist_state_t *s, store_room_t
         .allow_pm = (int)c->allow_pm,
         .max_users = c->max_users,
         .history_length = c->history_length,
+        .archive = c->archive ? 1 : -1,
     };
 }
 
@@ -232,6 +233,7 @@ static void apply_record(room_t *room, store_room_t *r)
         .allow_pm = (pm_policy_t)r->allow_pm,
         .max_users = r->max_users,
         .history_length = r->history_length,
+        .archive = r->archive ? r->archive > 0 : room->svc->room_defaults.archive,
     };
     r->title = r->description = r->lang = r->contacts = r->password = NULL; /* moved */
     free(room->creator);

@@ -60,6 +60,8 @@ typedef struct room_config {
     char *password;
     int max_users; /* 0: the service's cap */
     int history_length;
+    bool archive; /* muc#roomconfig_enablearchiving (feat_archive.c); only
+                     persistent rooms archive */
 } room_config_t;
 
 /* Deep copy of src into dst (which is overwritten); 0 or -1 (memory). */

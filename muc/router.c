@@ -37,6 +37,8 @@ static const iq_route_t iq_routes[] = {
     {TARGET_ROOM, "set", NS_MUC_ADMIN, "query", admin_set},
     {TARGET_ROOM, "get", NS_VCARD, "vCard", avatar_get},
     {TARGET_ROOM, "set", NS_VCARD, "vCard", avatar_set},
+    {TARGET_ROOM, "get", "urn:xmpp:mam:2", "query", archive_form},
+    {TARGET_ROOM, "set", "urn:xmpp:mam:2", "query", archive_query},
 };
 
 xmpp_stanza_t *request_iq_result(request_t *req)

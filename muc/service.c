@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "muc/archive.h"
 #include "muc/handlers.h"
 #include "muc/persist.h"
 #include "muc/ns.h"
@@ -78,7 +79,10 @@ service_t *service_new(xmpp_ctx_t *ctx, const service_opts_t *opts)
         .allow_pm = PM_ANYONE,
         .allow_invites = false,
         .history_length = opts->history_length >= 0 ? opts->history_length : 20,
+        .archive = !opts->archive_off,
     };
+    svc->archive_max_messages = opts->archive_max_messages;
+    svc->archive_max_days = opts->archive_max_days;
     if (svc->room_defaults.history_length > svc->max_history_length)
         svc->room_defaults.history_length = svc->max_history_length;
     if (!svc->domain || !svc->name || !svc->rooms || oom) {
@@ -102,6 +106,11 @@ void service_free(service_t *svc)
     free(svc->domain);
     free(svc->name);
     free(svc);
+}
+
+void service_tick(service_t *svc)
+{
+    archive_tick(svc);
 }
 
 time_t time_now(void)

@@ -27,19 +27,22 @@ typedef struct service_limits {
 } service_limits_t;
 
 typedef struct service_opts {
-    const char *domain;     /* component domain, e.g. chat.example.org (copied) */
-    const char *name;       /* disco identity name (copied) */
-    store_t *store;         /* borrowed; may be NULL (no persistence) */
-    int history_length;     /* default discussion history per room */
-    int max_nick_length;    /* in characters */
-    const char *creators;   /* who may create rooms: domains and bare JIDs,
-                               separated by commas or spaces; NULL/"" = anyone */
-    const char *admins;     /* service admins (bare JIDs): owners of every room */
-    int max_occupants;      /* cap of any room's occupants (0: 1000) */
-    int max_history_length; /* cap of any room's history (0: 100) */
-    int max_disco_items;    /* cap of a disco#items page (0: 100) */
-    int max_avatar_bytes;   /* largest room vCard photo, decoded bytes
-                               (0: 65536; < 0: no room vCards) */
+    const char *domain;       /* component domain, e.g. chat.example.org (copied) */
+    const char *name;         /* disco identity name (copied) */
+    store_t *store;           /* borrowed; may be NULL (no persistence) */
+    int history_length;       /* default discussion history per room */
+    int max_nick_length;      /* in characters */
+    const char *creators;     /* who may create rooms: domains and bare JIDs,
+                                 separated by commas or spaces; NULL/"" = anyone */
+    const char *admins;       /* service admins (bare JIDs): owners of every room */
+    int max_occupants;        /* cap of any room's occupants (0: 1000) */
+    int max_history_length;   /* cap of any room's history (0: 100) */
+    int max_disco_items;      /* cap of a disco#items page (0: 100) */
+    int max_avatar_bytes;     /* largest room vCard photo, decoded bytes
+                                 (0: 65536; < 0: no room vCards) */
+    bool archive_off;         /* rooms' archive default: off (false: on) */
+    int archive_max_messages; /* archived messages kept per room (0: no limit) */
+    int archive_max_days;     /* days archived messages are kept (0: no limit) */
     service_limits_t limits;
 } service_opts_t;
 
@@ -61,6 +64,10 @@ typedef struct service {
     time_t (*now)(void);       /* the clock; tests replace it */
     long long (*now_ms)(void); /* a monotonic clock in ms; tests replace it */
     hash_t *pending_iqs;       /* forwarded IQs awaiting an answer (iq_forward.c) */
+    int archive_max_messages;  /* feat_archive.c */
+    int archive_max_days;
+    time_t archive_pruned_at; /* last age pruning pass (service_tick) */
+    char archive_resume[512]; /* where age pruning goes on */
     unsigned long long forward_seq;
 } service_t;
 
@@ -73,6 +80,10 @@ void service_free(service_t *svc);
  * every reply or broadcast into out. Never fails: bad input gets an XMPP
  * error reply or is dropped with a log line. Implemented in router.c. */
 void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out);
+
+/* Periodic work (about once a second from the event loop): prunes expired
+ * archive entries in small transactions (feat_archive.c). */
+void service_tick(service_t *svc);
 
 /* Frees the IQ forwarding table (iq_forward.c). */
 void iq_forward_free_all(service_t *svc);

@@ -9,7 +9,8 @@
 
 #define ROOM_RECORD_V1 1 /* v2 = v1 + the creator */
 #define ROOM_RECORD_V2 2 /* v3 = v2 + the occupant-id secret */
-#define ROOM_RECORD_V3 3
+#define ROOM_RECORD_V3 3 /* v4 = v3 + the archive switch */
+#define ROOM_RECORD_V4 4
 #define AFF_RECORD_V1  1
 #define NULL_LEN       0xffffffffu
 
@@ -108,7 +109,7 @@ static char *get_str(rbuf_t *b)
 void *codec_room_encode(const store_room_t *r, size_t *len)
 {
     wbuf_t b = {0};
-    put_u8(&b, ROOM_RECORD_V3);
+    put_u8(&b, ROOM_RECORD_V4);
     const char *strs[] = {r->name,     r->title,    r->description, r->lang,
                           r->contacts, r->password, r->subject,     r->subject_nick};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -123,6 +124,7 @@ void *codec_room_encode(const store_room_t *r, size_t *len)
     put_u32(&b, (uint32_t)r->history_length);
     put_str(&b, r->creator);
     put_str(&b, r->secret);
+    put_u8(&b, (unsigned)(r->archive > 0 ? 1 : r->archive < 0 ? 2 : 0));
     if (b.oom) {
         free(b.p);
         return NULL;
@@ -136,7 +138,7 @@ int codec_room_decode(const void *data, size_t len, store_room_t *r)
     rbuf_t b = {data, len, 0, false};
     memset(r, 0, sizeof *r);
     unsigned version = get_u8(&b);
-    if (version < ROOM_RECORD_V1 || version > ROOM_RECORD_V3) return -1;
+    if (version < ROOM_RECORD_V1 || version > ROOM_RECORD_V4) return -1;
     char **strs[] = {&r->name,     &r->title,    &r->description, &r->lang,
                      &r->contacts, &r->password, &r->subject,     &r->subject_nick};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -151,6 +153,11 @@ int codec_room_decode(const void *data, size_t len, store_room_t *r)
     r->history_length = (int)get_u32(&b);
     if (version >= ROOM_RECORD_V2) r->creator = get_str(&b);
     if (version >= ROOM_RECORD_V3) r->secret = get_str(&b);
+    if (version >= ROOM_RECORD_V4) {
+        unsigned a = get_u8(&b);
+        if (a > 2) b.bad = true;
+        r->archive = a == 1 ? 1 : a == 2 ? -1 : 0;
+    }
     if (b.bad || b.pos != b.len || !r->name) {
         store_room_clear(r);
         return -1;

@@ -1,5 +1,6 @@
 /* lmdb_store.c - the LMDB implementation of storage.h. */
 #include "storage/storage.h"
+#include "storage/store_internal.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -18,10 +19,12 @@
 struct store {
     MDB_env *env;
     MDB_dbi meta, rooms, affs, public_idx, history;
-    MDB_dbi creators;  /* "creator\0room" -> "" (see store_rooms_by_creator) */
-    bool has_creators; /* false: a read-only open of a store from before it */
-    MDB_dbi avatars;   /* room name -> its vCard blob (store_avatar_save) */
-    bool has_avatars;  /* false: a read-only open of a store from before it */
+    MDB_dbi creators;             /* "creator\0room" -> "" (see store_rooms_by_creator) */
+    bool has_creators;            /* false: a read-only open of a store from before it */
+    MDB_dbi avatars;              /* room name -> its vCard blob (store_avatar_save) */
+    bool has_avatars;             /* false: a read-only open of a store from before it */
+    MDB_dbi archive, archive_ids; /* the room archive (archive.c) */
+    bool has_archive;             /* false: a read-only open of a store from before it */
     /* The live listing: public temporary rooms of every mucd process on this
      * store, in an environment of its own (DIR/live) committed without
      * fsync: it is rebuilt as rooms come and go, never restored. */
@@ -96,6 +99,12 @@ static store_rc_t open_dbs(store_t *st, const char *dir, char *err, size_t errle
     if (rc == 0) {
         rc = mdb_dbi_open(txn, "avatars", create, &st->avatars);
         st->has_avatars = rc == 0;
+        if (rc == MDB_NOTFOUND && st->read_only) rc = 0; /* written before it */
+    }
+    if (rc == 0) {
+        rc = mdb_dbi_open(txn, "archive", create, &st->archive);
+        if (rc == 0) rc = mdb_dbi_open(txn, "archive_ids", create, &st->archive_ids);
+        st->has_archive = rc == 0;
         if (rc == MDB_NOTFOUND && st->read_only) rc = 0; /* written before it */
     }
     if (rc != 0) {
@@ -201,6 +210,23 @@ static store_rc_t fail(store_t *st, const char *what, int rc)
 {
     snprintf(st->error, sizeof st->error, "%s: %s", what, mdb_strerror(rc));
     return rc == MDB_MAP_FULL ? STORE_ERR_FULL : STORE_ERR_IO;
+}
+
+store_rc_t store_fail(store_t *st, const char *what, int rc)
+{
+    return fail(st, what, rc);
+}
+
+MDB_env *store_env(store_t *st)
+{
+    return st->env;
+}
+
+bool store_archive_dbis(store_t *st, MDB_dbi *archive, MDB_dbi *ids)
+{
+    *archive = st->archive;
+    *ids = st->archive_ids;
+    return st->has_archive;
 }
 
 static MDB_val val_of(const char *s)
@@ -453,6 +479,7 @@ store_rc_t store_room_delete(store_t *st, const char *name)
     }
     if (rc == 0) rc = del_affs(st, txn, name);
     if (rc == 0 && st->has_avatars) rc = put_blob(txn, st->avatars, name, NULL, 0);
+    if (rc == 0) rc = archive_delete_room(st, txn, name);
     if (rc) {
         mdb_txn_abort(txn);
         return fail(st, "delete room", rc);

@@ -32,6 +32,8 @@ typedef struct store_room {
     int allow_pm, max_users, history_length;
     char *creator; /* bare JID that created the room, or NULL (record v1) */
     char *secret;  /* hex key of its occupant ids, or NULL (records v1, v2) */
+    int archive;   /* XEP-0313 archive: 1 on, -1 off, 0 the service's default
+                      (records v1-v3) */
 } store_room_t;
 
 /* One affiliation: room + bare JID -> affiliation (-1 outcast .. 3 owner;
@@ -141,6 +143,61 @@ store_rc_t store_live_page(store_t *st, const char *after, const char *before, s
                            store_listed_t *out, size_t *n);
 store_rc_t store_live_count(store_t *st, size_t *count);
 bool store_live_has(store_t *st, const char *name);
+
+/* ---- The room archive (XEP-0313; archive.c) ----------------------------
+ * One entry per archived message, keyed "room\0<u64 big-endian sequence>"
+ * (sequences start at 1 and grow; entries are only ever removed from the
+ * oldest end, so a room's sequences are contiguous and a range's size is
+ * last - first + 1), and an id index "room\0<stanza-id>" -> sequence.
+ * Timestamps never go backwards within a room (append clamps them), so a
+ * time is found by bisection. */
+typedef struct store_arch_msg {
+    uint64_t seq;
+    int64_t ts_ms; /* Unix time in milliseconds */
+    char *id;      /* the stanza-id (XEP-0359) the room gave it */
+    char *nick;    /* the sender's nick then */
+    char *xml;     /* the message as the room broadcast it (no real JID) */
+} store_arch_msg_t;
+
+/* Appends in ONE write transaction, then (same transaction) removes the
+ * oldest entries beyond max_messages (0: no limit; at most 64 per append,
+ * bounded work). ts_ms is raised to the room's last timestamp if the clock
+ * went back. STORE_ERR_FULL on a full map (nothing written). */
+store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
+                                const char *id, const char *nick, const char *xml,
+                                uint64_t max_messages, uint64_t *seq);
+/* The first and last sequence of a room; STORE_ERR_NOTFOUND when empty. */
+store_rc_t store_archive_bounds(store_t *st, const char *room, uint64_t *first,
+                                uint64_t *last);
+/* The sequence of a stanza-id; STORE_ERR_NOTFOUND when unknown. */
+store_rc_t store_archive_seq_of(store_t *st, const char *room, const char *id,
+                                uint64_t *seq);
+/* The first sequence whose timestamp is >= ts_ms (last + 1 if none):
+ * O(log n) by bisection; STORE_ERR_NOTFOUND when the archive is empty. */
+store_rc_t store_archive_seq_at(store_t *st, const char *room, int64_t ts_ms,
+                                uint64_t *seq);
+/* Reads entries with lo <= seq <= hi, from lo upwards (or from hi downwards
+ * when backward), keeping those whose nick equals `nick` (NULL: all), until
+ * max were kept or `scan` entries were read. out (max entries) is filled
+ * in the order read; *more tells whether an entry was left in the range
+ * (true also when the scan stopped early). Free with store_arch_msgs_free. */
+store_rc_t store_archive_page(store_t *st, const char *room, uint64_t lo, uint64_t hi,
+                              bool backward, const char *nick, size_t max, size_t scan,
+                              store_arch_msg_t *out, size_t *n, bool *more);
+/* One entry by sequence; STORE_ERR_NOTFOUND when absent. */
+store_rc_t store_archive_get(store_t *st, const char *room, uint64_t seq,
+                             store_arch_msg_t *out);
+/* Removes entries older than cutoff_ms, oldest first, room by room, in one
+ * small transaction of at most `budget` deletions, resuming at the room
+ * named in resume (a buffer of resume_cap bytes, "" at first; it is left
+ * where the next call goes on). Returns how many were removed in *removed. */
+store_rc_t store_archive_prune_age(store_t *st, int64_t cutoff_ms, size_t budget,
+                                   char *resume, size_t resume_cap, size_t *removed);
+void store_arch_msgs_free(store_arch_msg_t *m, size_t n);
+
+/* The archive record codec (versioned, bounds-checked): 0 or -1. */
+void *codec_arch_encode(const store_arch_msg_t *m, size_t *len);
+int codec_arch_decode(const void *data, size_t len, store_arch_msg_t *m);
 
 void store_room_clear(store_room_t *room);
 void store_affs_free(store_aff_t *affs, size_t n);

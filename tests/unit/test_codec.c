@@ -51,6 +51,7 @@ static void assert_rooms_equal(const store_room_t *got, const store_room_t *want
     assert_int_equal(got->history_length, want->history_length);
     assert_str_or_null(got->creator, want->creator);
     assert_str_or_null(got->secret, want->secret);
+    assert_int_equal(got->archive, want->archive);
 }
 
 /* A room with every field set: UTF-8, an empty string, all flags on. */
@@ -78,6 +79,7 @@ static store_room_t full_room(void)
         .history_length = 100,
         .creator = "alice@localhost",
         .secret = "00112233445566778899aabbccddeeff",
+        .archive = -1,
     };
 }
 
@@ -239,8 +241,8 @@ static void test_room_wrong_version(void **state)
     size_t len = 0;
     unsigned char *buf = codec_room_encode(&in, &len);
     assert_non_null(buf);
-    assert_int_equal(buf[0], 3);
-    const unsigned char bad[] = {0, 4, 0x7f, 0xff};
+    assert_int_equal(buf[0], 4);
+    const unsigned char bad[] = {0, 5, 0x7f, 0xff};
     for (size_t i = 0; i < sizeof bad; i++) {
         buf[0] = bad[i];
         assert_int_equal(room_decode_exact(buf, len, &out), -1);
@@ -249,28 +251,57 @@ static void test_room_wrong_version(void **state)
     free(buf);
 }
 
-/* Records of versions 1 (before the creator) and 2 (before the secret)
- * still decode: the same fields without the trailing ones. */
+/* Records of versions 1 (before the creator), 2 (before the secret) and 3
+ * (before the archive switch) still decode: the same fields without the
+ * trailing ones (the archive switch then says "the service's default"). */
 static void test_room_older_versions(void **state)
 {
     (void)state;
     store_room_t in = full_room(), out;
     in.creator = NULL;
     in.secret = NULL;
+    in.archive = 0;
     size_t len = 0;
     unsigned char *buf = codec_room_encode(&in, &len);
     assert_non_null(buf);
     buf[0] = 1;
-    assert_int_equal(room_decode_exact(buf, len - 8, &out), 0); /* without the NULLs */
+    assert_int_equal(room_decode_exact(buf, len - 9, &out), 0); /* without the NULLs */
     assert_rooms_equal(&out, &in);
     store_room_clear(&out);
     assert_int_equal(room_decode_exact(buf, len, &out), -1); /* v1 has no more fields */
     buf[0] = 2;
-    assert_int_equal(room_decode_exact(buf, len - 4, &out), 0);
+    assert_int_equal(room_decode_exact(buf, len - 5, &out), 0);
+    assert_rooms_equal(&out, &in);
+    store_room_clear(&out);
+    assert_int_equal(room_decode_exact(buf, len, &out), -1);
+    buf[0] = 3;
+    assert_int_equal(room_decode_exact(buf, len - 1, &out), 0);
     assert_rooms_equal(&out, &in);
     store_room_clear(&out);
     assert_int_equal(room_decode_exact(buf, len, &out), -1);
     free(buf);
+}
+
+/* Version 4: the archive switch round-trips (on, off, default); other
+ * values of its byte do not decode. */
+static void test_room_archive_switch(void **state)
+{
+    (void)state;
+    const int values[] = {1, -1, 0};
+    for (size_t i = 0; i < 3; i++) {
+        store_room_t in = full_room(), out;
+        in.archive = values[i];
+        size_t len = 0;
+        unsigned char *buf = codec_room_encode(&in, &len);
+        assert_non_null(buf);
+        assert_int_equal(room_decode_exact(buf, len, &out), 0);
+        assert_rooms_equal(&out, &in);
+        store_room_clear(&out);
+        buf[len - 1] = 3;
+        assert_int_equal(room_decode_exact(buf, len, &out), -1);
+        assert_room_zeroed(&out);
+        free(buf);
+    }
 }
 
 static void test_room_trailing_bytes(void **state)
@@ -321,8 +352,8 @@ static void test_room_string_length_beyond_buffer(void **state)
     buf = codec_room_encode(&small, &len);
     assert_non_null(buf);
     /* after: 8 flags + 3 u32 = 20 bytes, then the NULL creator and secret
-     * (u32 each); subject_nick = u32 + 1 byte */
-    size_t at = len - 8 - 20 - 1 - 4;
+     * (u32 each) and the archive byte; subject_nick = u32 + 1 byte */
+    size_t at = len - 1 - 8 - 20 - 1 - 4;
     assert_int_equal(buf[at + 4], 'n');
     put_be32(buf + at, 2);
     assert_int_equal(room_decode_exact(buf, len, &out), -1);
@@ -429,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_room_truncated_at_every_length),
         cmocka_unit_test(test_room_wrong_version),
         cmocka_unit_test(test_room_older_versions),
+        cmocka_unit_test(test_room_archive_switch),
         cmocka_unit_test(test_room_trailing_bytes),
         cmocka_unit_test(test_room_string_length_beyond_buffer),
         cmocka_unit_test(test_aff_round_trip_all_affiliations),

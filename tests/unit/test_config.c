@@ -108,6 +108,33 @@ static void test_limits(void **state)
     assert_contains(err, "[limits] message_burst: out of range");
 }
 
+/* The archive keys: on by default, on/off, day and message limits. */
+static void test_archive_keys(void **state)
+{
+    (void)state;
+    config_t c;
+    char err[512];
+    assert_int_equal(load(GOOD, &c, err, sizeof err), 0);
+    service_opts_t o = config_service_opts(&c, NULL);
+    assert_false(o.archive_off);
+    assert_int_equal(o.archive_max_messages, 0);
+    assert_int_equal(o.archive_max_days, 0);
+    config_free(&c);
+    assert_int_equal(load(GOOD "[muc]\narchive_default = off\narchive_max_messages = 500\n"
+                               "archive_max_days = 30\n",
+                          &c, err, sizeof err),
+                     0);
+    o = config_service_opts(&c, NULL);
+    assert_true(o.archive_off);
+    assert_int_equal(o.archive_max_messages, 500);
+    assert_int_equal(o.archive_max_days, 30);
+    config_free(&c);
+    assert_int_equal(load(GOOD "[muc]\narchive_default = maybe\n", &c, err, sizeof err), -1);
+    assert_contains(err, "[muc] archive_default: must be on or off");
+    assert_int_equal(load(GOOD "[muc]\narchive_max_days = -1\n", &c, err, sizeof err), -1);
+    assert_contains(err, "[muc] archive_max_days: out of range");
+}
+
 static void test_missing_key(void **state)
 {
     (void)state;
@@ -179,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_good_with_defaults),
         cmocka_unit_test(test_all_keys),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_archive_keys),
         cmocka_unit_test(test_missing_key),
         cmocka_unit_test(test_invalid_value_names_line),
         cmocka_unit_test(test_unknown_key_and_section),

@@ -1,0 +1,122 @@
+"""The room archive (XEP-0313, urn:xmpp:mam:2), end to end through a real
+server: a persistent room archives its messages; a client that left catches
+up with MAM queries in pages of 20 (RSM), each page with the whole count,
+complete='true' only on the last, and every archive id equal to the
+stanza-id (XEP-0359) the room broadcast.
+"""
+
+import unittest
+
+from harness import attr, new_id, q, wait_until
+from muc_helpers import NS_DATA, is_message
+from test_muc_core import SharedStackTestCase
+
+NS_MAM = "urn:xmpp:mam:2"
+NS_RSM = "http://jabber.org/protocol/rsm"
+NS_SID = "urn:xmpp:sid:0"
+NS_FORWARD = "urn:xmpp:forward:0"
+NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner"
+NS_ROOMCONFIG = "http://jabber.org/protocol/muc#roomconfig"
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+
+
+def stanza_id(st):
+    sid = st.xml.find(q(NS_SID, "stanza-id"))
+    return None if sid is None else sid.get("id")
+
+
+def mam_result(st, queryid):
+    res = st.xml.find(q(NS_MAM, "result"))
+    return res if res is not None and res.get("queryid") == queryid else None
+
+
+class MamTest(SharedStackTestCase):
+    mucd_config = {"limits": {"message_rate": 0}}
+
+    def make_persistent(self, client, room):
+        reply = client.send_iq_raw(
+            "<iq type='set' to='%s' id='%s'><query xmlns='%s'><x xmlns='%s' type='submit'>"
+            "<field var='FORM_TYPE'><value>%s</value></field>"
+            "<field var='muc#roomconfig_persistentroom'><value>1</value></field>"
+            "</x></query></iq>" % (room, new_id("cfg"), NS_MUC_OWNER, NS_DATA, NS_ROOMCONFIG))
+        self.assertEqual(attr(reply, "type"), "result", str(reply))
+
+    def say(self, client, room, nick, body):
+        msg_id = self.groupchat(client, room, body)
+        echo = self.wait_groupchat(client, "%s/%s" % (room, nick), msg_id)
+        sid = stanza_id(echo)
+        self.assertIsNotNone(sid, str(echo))
+        return sid
+
+    def query(self, client, room, queryid, after_id=None, max_=20, after=None):
+        form = ("<x xmlns='%s' type='submit'><field var='FORM_TYPE' type='hidden'>"
+                "<value>%s</value></field>%s</x>"
+                % (NS_DATA, NS_MAM, "" if after_id is None else
+                   "<field var='after-id'><value>%s</value></field>" % after_id))
+        rsm = "<set xmlns='%s'><max>%d</max>%s</set>" % (
+            NS_RSM, max_, "" if after is None else "<after>%s</after>" % after)
+        reply = client.send_iq_raw("<iq type='set' to='%s' id='%s'><query xmlns='%s' "
+                                   "queryid='%s'>%s%s</query></iq>"
+                                   % (room, new_id("mam"), NS_MAM, queryid, form, rsm))
+        self.assertEqual(attr(reply, "type"), "result", str(reply))
+        fin = reply.xml.find(q(NS_MAM, "fin"))
+        self.assertIsNotNone(fin, str(reply))
+        rset = fin.find(q(NS_RSM, "set"))
+        return fin, rset
+
+    def test_catch_up_in_pages(self):
+        room = self.room("mam")
+        alice, bob = self.room_with(room, ("alice", "Alice"), ("bob", "Bob"))
+        self.make_persistent(alice, room)
+        info = self.disco_info(bob, room)
+        features = [f.get("var") for f in info.xml.iter(q(NS_DISCO_INFO, "feature"))]
+        self.assertIn(NS_MAM, features, str(info))
+
+        seen = self.say(alice, room, "Alice", "before Bob leaves")
+        self.wait(bob, lambda s: is_message(s, "%s/Alice" % room) and stanza_id(s) == seen,
+                  "the last message Bob sees")
+        bob.send_raw("<presence type='unavailable' to='%s/Bob'/>" % room)
+        self.wait(alice, lambda s: attr(s, "from") == "%s/Bob" % room
+                  and attr(s, "type") == "unavailable", "Bob leaving")
+
+        sent = [self.say(alice, room, "Alice", "message %d" % i) for i in range(100)]
+
+        bob.drain()
+        got, after, page = [], None, 0
+        while True:
+            page += 1
+            queryid = "catchup%d" % page
+            fin, rset = self.query(bob, room, queryid, after_id=seen, after=after)
+            results = wait_until(
+                lambda: (lambda r: r if len(r) >= min(20, 100 - len(got)) else None)(
+                    [s for s in bob.received() if mam_result(s, queryid) is not None]),
+                self.timeout, "page %d of results" % page)
+            bob.drain()
+            ids = [mam_result(s, queryid).get("id") for s in results]
+            for s in results:
+                fwd = mam_result(s, queryid).find(q(NS_FORWARD, "forwarded"))
+                inner = fwd.find(q("jabber:client", "message"))
+                self.assertIsNotNone(inner, str(s))
+                self.assertEqual(stanza_id_of(inner), mam_result(s, queryid).get("id"))
+                self.assertEqual(inner.get("from"), "%s/Alice" % room)
+                self.assertNotIn("alice@", str(s))
+            self.assertEqual(rset.findtext(q(NS_RSM, "count")), "100")
+            self.assertEqual(rset.findtext(q(NS_RSM, "first")), ids[0])
+            self.assertEqual(rset.findtext(q(NS_RSM, "last")), ids[-1])
+            got.extend(ids)
+            last_page = len(got) == 100
+            self.assertEqual(fin.get("complete"), "true" if last_page else "false")
+            if last_page or page > 6:
+                break
+            after = ids[-1]
+        self.assertEqual(page, 5)
+        self.assertEqual(got, sent)
+
+
+def stanza_id_of(el):
+    sid = el.find(q(NS_SID, "stanza-id"))
+    return None if sid is None else sid.get("id")
+
+
+if __name__ == "__main__":
+    unittest.main()
