@@ -57,9 +57,9 @@ static unsigned expect; /* copies of each message (nclients in the one-room mode
 /* rooms mode */
 static bool rooms_mode;
 static unsigned nrooms, per_room;
-static bool *in_room;         /* [r * per_room + j]: that occupant saw its 110 */
-static size_t nin_room;       /* how many have */
-static unsigned *room_owner;  /* client index of each room's first occupant */
+static bool *in_room;        /* [r * per_room + j]: that occupant saw its 110 */
+static size_t nin_room;      /* how many have */
+static unsigned *room_owner; /* client index of each room's first occupant */
 static size_t nunlocked_rooms;
 
 static double now_s(void)
@@ -85,7 +85,8 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     seq -= seq_base;
     if (rooms_mode) {
         const char *type = xmpp_stanza_get_type(st);
-        if (type && strcmp(type, "error") == 0) fail("a groupchat message bounced with an error");
+        if (type && strcmp(type, "error") == 0)
+            fail("a groupchat message bounced with an error");
     }
     if (++deliveries[seq] == expect) {
         done_at[seq] = now_s();
@@ -109,7 +110,8 @@ static int on_room_presence(client_t *c, xmpp_stanza_t *st)
     if (type && strcmp(type, "error") == 0) {
         xmpp_stanza_t *e = xmpp_stanza_get_child_by_name(st, "error");
         xmpp_stanza_t *cond = e ? xmpp_stanza_get_children(e) : NULL;
-        while (cond && !xmpp_stanza_is_tag(cond)) cond = xmpp_stanza_get_next(cond);
+        while (cond && !xmpp_stanza_is_tag(cond))
+            cond = xmpp_stanza_get_next(cond);
         fprintf(stderr, "c2s-driver: %s: join of %s refused: %s\n", c->jid, from,
                 cond ? xmpp_stanza_get_name(cond) : "?");
         exit(1);
@@ -265,8 +267,10 @@ static double cpu_t0;
 static double proc_ticks(int pid)
 {
     char path[64], buf[1024];
-    if (pid) snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    else snprintf(path, sizeof path, "/proc/self/stat");
+    if (pid)
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/stat");
     FILE *f = fopen(path, "r");
     if (!f) return 0;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
@@ -314,8 +318,8 @@ static void cpu_report(const char *phase, char *out, size_t cap)
     double wall = now_s() - cpu_t0, hz = (double)sysconf(_SC_CLK_TCK);
     size_t len = strlen(out);
     for (size_t i = 0; i < nprocs && len < cap; i++) {
-        double pct = wall > 0 ? (proc_ticks(procs[i].pid) - procs[i].ticks) / hz / wall * 100
-                              : 0;
+        double pct =
+            wall > 0 ? (proc_ticks(procs[i].pid) - procs[i].ticks) / hz / wall * 100 : 0;
         len += (size_t)snprintf(out + len, cap - len, " cpu_%s_%s=%.0f", phase,
                                 procs[i].name, pct);
     }
@@ -346,10 +350,11 @@ static int on_room_instant(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 
 static void room_join(unsigned r, unsigned ci)
 {
-    send_raw(&clients[ci],
-             "<presence to='%s%u@%s/n%u'><x xmlns='http://jabber.org/protocol/muc'><history "
-             "maxstanzas='0'/></x></presence>",
-             room_prefix, r, muc_domain, ci);
+    send_raw(
+        &clients[ci],
+        "<presence to='%s%u@%s/n%u'><x xmlns='http://jabber.org/protocol/muc'><history "
+        "maxstanzas='0'/></x></presence>",
+        room_prefix, r, muc_domain, ci);
 }
 
 static void connect_all(unsigned short port, const char *host);
@@ -357,7 +362,8 @@ static void connect_all(unsigned short port, const char *host);
 static int rooms_main(int argc, char **argv)
 {
     if (argc != 10)
-        fail("usage: c2s-driver rooms PORT HOST MUC_DOMAIN PREFIX K ROOMS PER_ROOM MESSAGES");
+        fail("usage: c2s-driver rooms PORT HOST MUC_DOMAIN PREFIX K ROOMS PER_ROOM "
+             "MESSAGES");
     rooms_mode = true;
     unsigned short port = (unsigned short)atoi(argv[2]);
     const char *host = argv[3];
@@ -413,18 +419,19 @@ static int rooms_main(int argc, char **argv)
             for (unsigned r = 0; r < nrooms; r++) {
                 size_t seq = m * nrooms + r;
                 sent_at[seq] = now_s();
-                send_raw(&clients[room_owner[r]],
-                         "<message type='groupchat' id='e%zu' to='%s%u@%s'><body>benchmark "
-                         "message %zu</body></message>",
-                         seq, room_prefix, r, muc_domain, seq);
+                send_raw(
+                    &clients[room_owner[r]],
+                    "<message type='groupchat' id='e%zu' to='%s%u@%s'><body>benchmark "
+                    "message %zu</body></message>",
+                    seq, room_prefix, r, muc_domain, seq);
                 if (seq % 50 == 49) xmpp_run_once(ctx, 0);
             }
         run_until(all_delivered, "fan-out deliveries timed out");
         dps = (double)messages * nrooms * per_room / (now_s() - t0);
         cpu_report("fan", cpu, sizeof cpu);
     }
-    printf("creates_per_s=%.0f joins_per_s=%.0f join_s=%.3f deliveries_per_s=%.0f%s\n", cps,
-           jps, jdt, dps, cpu);
+    printf("creates_per_s=%.0f joins_per_s=%.0f join_s=%.3f deliveries_per_s=%.0f%s\n",
+           cps, jps, jdt, dps, cpu);
     return 0;
 }
 

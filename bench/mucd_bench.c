@@ -9,8 +9,11 @@
  *
  * Workloads: joins (rooms x occupants), fan-out for K = 10, 100, 1000,
  * latency at a fixed offered rate, memory per loaded room and per occupant,
- * and scale (start-up, idle RSS and disco#items page latency with N stored
- * rooms, created directly in a store). Every wait is bounded. */
+ * scale (start-up, idle RSS and disco#items page latency with N stored
+ * rooms, created directly in a store), and archive (fan-out for K = 10, 100
+ * in persistent rooms with the archive on and off; MAM page latency with
+ * --mam-messages archived messages in one room, loaded directly into a
+ * store). Every wait is bounded. */
 #include <errno.h>
 #include <expat.h>
 #include <fcntl.h>
@@ -44,7 +47,8 @@ typedef struct bench {
     int depth;
     char stream_id[32];
     bool handshaken, failed;
-    char *text; /* <handshake> text */
+    bool stopping, eof; /* stop_mucd: the end of the stream is expected */
+    char *text;         /* <handshake> text */
     size_t text_len;
     /* output */
     char *out;
@@ -194,6 +198,10 @@ static void pump_once(bench_t *b, int timeout_ms)
         char buf[1 << 16];
         for (int i = 0; i < 16; i++) {
             ssize_t n = read(b->fd, buf, sizeof buf);
+            if (n == 0 && b->stopping) {
+                b->eof = true;
+                return;
+            }
             if (n == 0) mucd_gone(b);
             if (n < 0) break;
             b->bytes_in += (unsigned long long)n;
@@ -288,13 +296,18 @@ static double start_mucd(bench_t *b, const char *store, int map_mb)
 static void stop_mucd(bench_t *b)
 {
     kill(b->pid, SIGTERM);
+    b->stopping = true;
     for (int i = 0; i < 100; i++) {
-        pump_once(b, 20);
+        if (b->eof)
+            usleep(20000);
+        else
+            pump_once(b, 20);
         if (waitpid(b->pid, NULL, WNOHANG) == b->pid) goto done;
     }
     kill(b->pid, SIGKILL);
     waitpid(b->pid, NULL, 0);
 done:
+    b->stopping = b->eof = false;
     close(b->fd);
     XML_ParserFree(b->parser);
     free(b->text);
@@ -351,15 +364,37 @@ static void join(bench_t *b, const char *room, unsigned i)
          i, room, DOMAIN, i);
 }
 
-/* Creates a room: its owner (occupant 0) enters and accepts the defaults. */
-static void create_room(bench_t *b, const char *room)
+/* Room configurations the archived fan-out submits (muc#roomconfig). */
+#define CFG_FIELD(var, val) "<field var='" var "'><value>" val "</value></field>"
+#define CFG_FORM_TYPE       CFG_FIELD("FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig")
+#define CFG_PERSISTENT      CFG_FIELD("muc#roomconfig_persistentroom", "1")
+#define CFG_ARCHIVE(on)     CFG_FIELD("muc#roomconfig_enablearchiving", on)
+#define CFG_ARCHIVED        CFG_FORM_TYPE CFG_PERSISTENT CFG_ARCHIVE("1")
+#define CFG_NOT_ARCHIVED    CFG_FORM_TYPE CFG_PERSISTENT CFG_ARCHIVE("0")
+
+/* Creates a room: its owner (occupant 0) enters and submits `fields` (""
+ * accepts the defaults: an instant, temporary room). */
+static void create_room_cfg(bench_t *b, const char *room, const char *fields)
 {
     join(b, room, 0);
     emit(b,
          "<iq type='set' id='cfg-%s' from='u0@bench/r' to='%s@%s'><query "
          "xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
-         "type='submit'/></query></iq>",
-         room, room, DOMAIN);
+         "type='submit'>%s</x></query></iq>",
+         room, room, DOMAIN, fields);
+}
+
+static void create_room(bench_t *b, const char *room)
+{
+    create_room_cfg(b, room, "");
+}
+
+static void fill_room_cfg(bench_t *b, const char *room, unsigned occupants,
+                          const char *fields)
+{
+    create_room_cfg(b, room, fields);
+    for (unsigned i = 1; i < occupants; i++)
+        join(b, room, i);
 }
 
 static void fill_room(bench_t *b, const char *room, unsigned occupants)
@@ -382,6 +417,11 @@ typedef struct results {
     unsigned long scale_rooms;
     double scale_start_s, scale_disco_ms[3];
     long scale_idle_kib;
+    /* archived fan-out: persistent rooms, archive on [0] / off [1] */
+    unsigned arch_k[2];
+    double arch_dps[2][2], arch_dps_cpu[2][2];
+    unsigned long mam_msgs;
+    double mam_fill_s, mam_ms[3]; /* page of 50: start, middle (after-id), end */
 } results_t;
 
 static void run_joins(bench_t *b, results_t *r, unsigned rooms, unsigned occupants)
@@ -429,12 +469,14 @@ static void send_message(bench_t *b, const char *room, size_t seq)
          seq, room, DOMAIN, seq);
 }
 
-/* Returns deliveries/s; *per_cpu_s gets deliveries per second of mucd CPU. */
-static double run_fanout(bench_t *b, unsigned k, size_t deliveries, double *per_cpu_s)
+/* Returns deliveries/s; *per_cpu_s gets deliveries per second of mucd CPU.
+ * The room is `prefix`<k>, created with the configuration `fields`. */
+static double run_fanout_cfg(bench_t *b, const char *prefix, const char *fields,
+                             unsigned k, size_t deliveries, double *per_cpu_s)
 {
     char room[32];
-    snprintf(room, sizeof room, "fan%u", k);
-    fill_room(b, room, k);
+    snprintf(room, sizeof room, "%s%u", prefix, k);
+    fill_room_cfg(b, room, k, fields);
     barrier(b, "fan-fill");
     size_t nmsg = deliveries / k;
     track(b, nmsg, k);
@@ -451,6 +493,11 @@ static double run_fanout(bench_t *b, unsigned k, size_t deliveries, double *per_
     double cpu = cpu_s(b->pid) - c0;
     *per_cpu_s = cpu > 0 ? nmsg * (double)k / cpu : 0;
     return nmsg * (double)k / (now_s() - t0);
+}
+
+static double run_fanout(bench_t *b, unsigned k, size_t deliveries, double *per_cpu_s)
+{
+    return run_fanout_cfg(b, "fan", "", k, deliveries, per_cpu_s);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -545,6 +592,90 @@ static void make_store(const char *dir, unsigned long n)
     store_close(st);
 }
 
+/* A store holding room "mam" (persistent, public, archived) with n
+ * archived messages, loaded through the storage API in big transactions. */
+static void make_archive_store(const char *dir, unsigned long n)
+{
+    char err[256];
+    store_t *st;
+    if (store_open(dir, (size_t)4096 << 20, false, &st, err, sizeof err) != STORE_OK)
+        die("%s", err);
+    store_room_t room = {.name = "mam",
+                         .title = "mam",
+                         .persistent = true,
+                         .public_list = true,
+                         .history_length = 20,
+                         .archive = 1};
+    if (store_rooms_import(st, &room, 1) != STORE_OK) die("%s", store_last_error(st));
+    enum { BATCH = 50000 };
+    store_arch_msg_t *batch = calloc(BATCH, sizeof *batch);
+    char(*ids)[24] = calloc(BATCH, 24);
+    char(*xml)[256] = calloc(BATCH, 256);
+    int64_t ts0 = (int64_t)time(NULL) * 1000 - (int64_t)n;
+    for (unsigned long i = 0; i < n;) {
+        size_t m = 0;
+        for (; m < BATCH && i < n; m++, i++) {
+            snprintf(ids[m], 24, "m%07lu", i);
+            snprintf(xml[m], 256,
+                     "<message xmlns='jabber:client' from='mam@%s/n1' type='groupchat' "
+                     "id='b%lu'><body>message number %lu from the benchmark</body>"
+                     "<stanza-id xmlns='urn:xmpp:sid:0' id='%s' by='mam@%s'/></message>",
+                     DOMAIN, i, i, ids[m], DOMAIN);
+            batch[m] = (store_arch_msg_t){
+                .ts_ms = ts0 + (int64_t)i, .id = ids[m], .nick = "n1", .xml = xml[m]};
+        }
+        if (store_archive_import(st, "mam", batch, m) != STORE_OK)
+            die("%s", store_last_error(st));
+    }
+    free(batch);
+    free(ids);
+    free(xml);
+    store_close(st);
+}
+
+/* Average latency of a MAM query for a page of 50 (ms): `set` goes into
+ * the RSM element. Waits for the IQ result (after the page's messages). */
+static double mam_page_ms(bench_t *b, const char *set, int reps)
+{
+    double t0 = now_s();
+    unsigned long long s0 = b->stanzas_in;
+    for (int i = 0; i < reps; i++) {
+        snprintf(b->wait_id, sizeof b->wait_id, "mamq-%d", i);
+        b->wait_done = false;
+        emit(b,
+             "<iq type='set' id='%s' from='u0@bench/r' to='mam@%s'><query "
+             "xmlns='urn:xmpp:mam:2' queryid='q%d'><set "
+             "xmlns='http://jabber.org/protocol/rsm'><max>50</max>%s</set></query></iq>",
+             b->wait_id, DOMAIN, i, set);
+        pump_until(b, &b->wait_done, 10, "a MAM page");
+    }
+    double ms = (now_s() - t0) * 1000 / reps;
+    if (b->stanzas_in - s0 != (unsigned long long)reps * 51) /* 50 results + fin */
+        die("a MAM page did not hold 50 messages (%llu stanzas for %d pages)",
+            b->stanzas_in - s0, reps);
+    return ms;
+}
+
+static void run_mam(bench_t *b, results_t *r, unsigned long n)
+{
+    char store[96];
+    snprintf(store, sizeof store, "%s/mam-store", b->dir);
+    fprintf(stderr, "archiving %lu messages...\n", n);
+    double t0 = now_s();
+    make_archive_store(store, n);
+    r->mam_fill_s = now_s() - t0;
+    r->mam_msgs = n;
+    start_mucd(b, store, 4096);
+    barrier(b, "mam");
+    char middle[64];
+    snprintf(middle, sizeof middle, "<after>m%07lu</after>", n / 2);
+    mam_page_ms(b, "", 5); /* loads the room */
+    r->mam_ms[0] = mam_page_ms(b, "", 50);
+    r->mam_ms[1] = mam_page_ms(b, middle, 50);
+    r->mam_ms[2] = mam_page_ms(b, "<before/>", 50);
+    stop_mucd(b);
+}
+
 /* Average latency of a disco#items page request (ms). */
 static double disco_page_ms(bench_t *b, const char *set, int reps)
 {
@@ -619,6 +750,25 @@ static void report(const results_t *r, FILE *json)
         printf("%-44s %14.3f\n", "  disco#items page, end (before), ms",
                r->scale_disco_ms[2]);
     }
+    for (int i = 0; i < 2; i++)
+        if (r->arch_k[i]) {
+            printf("archived fan-out deliveries/s, K=%-11u %14.0f\n", r->arch_k[i],
+                   r->arch_dps[i][0]);
+            printf("%-44s %14.0f\n", "  per second of mucd CPU", r->arch_dps_cpu[i][0]);
+            printf("%-44s %14.0f\n", "  same room, archive off", r->arch_dps[i][1]);
+            printf("%-44s %14.0f\n", "  per second of mucd CPU", r->arch_dps_cpu[i][1]);
+            printf("%-44s %13.1f%%\n", "  archive on: cost",
+                   r->arch_dps[i][1] > 0
+                       ? 100 * (1 - r->arch_dps[i][0] / r->arch_dps[i][1])
+                       : 0);
+        }
+    if (r->mam_msgs) {
+        printf("archived messages in one room%*s %14lu\n", 15, "", r->mam_msgs);
+        printf("%-44s %14.1f\n", "  bulk load (storage API), s", r->mam_fill_s);
+        printf("%-44s %14.3f\n", "  MAM page (max 50), start, ms", r->mam_ms[0]);
+        printf("%-44s %14.3f\n", "  MAM page, middle (after-id), ms", r->mam_ms[1]);
+        printf("%-44s %14.3f\n", "  MAM page, end (before), ms", r->mam_ms[2]);
+    }
     if (!json) return;
     fprintf(json,
             "{\"joins_per_s\":%.0f,\"join_rooms\":%u,\"join_occupants\":%u,\"join_room_"
@@ -641,9 +791,23 @@ static void report(const results_t *r, FILE *json)
             r->kib_per_occupant);
     fprintf(json,
             "\"scale\":{\"rooms\":%lu,\"startup_s\":%.4f,\"idle_rss_kib\":%ld,"
-            "\"disco_ms\":{\"start\":%.4f,\"middle\":%.4f,\"end\":%.4f}}}\n",
+            "\"disco_ms\":{\"start\":%.4f,\"middle\":%.4f,\"end\":%.4f}},",
             r->scale_rooms, r->scale_start_s, r->scale_idle_kib, r->scale_disco_ms[0],
             r->scale_disco_ms[1], r->scale_disco_ms[2]);
+    fprintf(json, "\"archive_fanout\":[");
+    for (int i = 0, first = 1; i < 2; i++)
+        if (r->arch_k[i]) {
+            fprintf(json,
+                    "%s{\"k\":%u,\"on\":{\"deliveries_per_s\":%.0f,\"per_cpu_s\":%.0f},"
+                    "\"off\":{\"deliveries_per_s\":%.0f,\"per_cpu_s\":%.0f}}",
+                    first ? "" : ",", r->arch_k[i], r->arch_dps[i][0],
+                    r->arch_dps_cpu[i][0], r->arch_dps[i][1], r->arch_dps_cpu[i][1]);
+            first = 0;
+        }
+    fprintf(json,
+            "],\"mam\":{\"messages\":%lu,\"fill_s\":%.2f,"
+            "\"page_ms\":{\"start\":%.4f,\"middle\":%.4f,\"end\":%.4f}}}\n",
+            r->mam_msgs, r->mam_fill_s, r->mam_ms[0], r->mam_ms[1], r->mam_ms[2]);
 }
 
 /* True when workload `name` should run (all run without --only). */
@@ -657,9 +821,9 @@ int main(int argc, char **argv)
     bench_t b = {.out_cap = 1 << 20};
     const char *json_path = NULL;
     bool quick = false;
-    const char *only = NULL;               /* memory | joins | fanout | latency | scale */
+    const char *only = NULL; /* memory | joins | fanout | latency | scale | archive */
     unsigned join_rooms = 0, join_occ = 0; /* --join-shape ROOMSxOCCUPANTS */
-    unsigned long scale = 1000000;
+    unsigned long scale = 1000000, mam_msgs = 1000000;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--mucd") == 0 && i + 1 < argc)
             b.mucd_path = argv[++i];
@@ -667,6 +831,8 @@ int main(int argc, char **argv)
             json_path = argv[++i];
         else if (strcmp(argv[i], "--scale-rooms") == 0 && i + 1 < argc)
             scale = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--mam-messages") == 0 && i + 1 < argc)
+            mam_msgs = strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--quick") == 0)
             quick = true;
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
@@ -676,7 +842,8 @@ int main(int argc, char **argv)
             ;
         else
             die("usage: mucd-bench --mucd PATH [--quick] [--json FILE] [--scale-rooms "
-                "N] [--only memory|joins|fanout|latency|scale] "
+                "N] [--mam-messages N] [--only "
+                "memory|joins|fanout|latency|scale|archive] "
                 "[--join-shape ROOMSxOCCUPANTS]");
     }
     if (!b.mucd_path) die("--mucd PATH is required");
@@ -713,7 +880,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "latency...\n");
         run_latency(&b, &r, 100, quick ? 500 : 2000, quick ? 2 : 5);
     }
+    /* archived fan-out: a persistent room with the archive on, then one
+     * with it off, the same number of deliveries as the fan-out above */
+    static const unsigned aks[2] = {10, 100};
+    for (int i = 0; i < 2 && want(only, "archive"); i++) {
+        size_t deliveries = quick ? 200000 : 2000000;
+        fprintf(stderr, "archived fan-out K=%u...\n", aks[i]);
+        r.arch_k[i] = aks[i];
+        r.arch_dps[i][0] = run_fanout_cfg(&b, "arch", CFG_ARCHIVED, aks[i], deliveries,
+                                          &r.arch_dps_cpu[i][0]);
+        r.arch_dps[i][1] = run_fanout_cfg(&b, "noarch", CFG_NOT_ARCHIVED, aks[i],
+                                          deliveries, &r.arch_dps_cpu[i][1]);
+    }
     stop_mucd(&b);
+    if (mam_msgs && want(only, "archive"))
+        run_mam(&b, &r, quick ? mam_msgs / 10 : mam_msgs);
     if (scale && want(only, "scale")) run_scale(&b, &r, quick ? scale / 10 : scale);
     FILE *json = json_path ? fopen(json_path, "w") : NULL;
     report(&r, json);

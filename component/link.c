@@ -11,6 +11,7 @@
 #define LOOP_TICK_MS     200
 #define SHUTDOWN_WAIT_MS 2000
 #define OUT_FLUSH_BYTES  (1 << 20)
+#define TURN_READS       32 /* extra non-blocking reads in one turn */
 
 typedef enum { LINK_DOWN, LINK_CONNECTING, LINK_UP, LINK_CLOSED } link_state_t;
 
@@ -26,6 +27,8 @@ typedef struct link {
     bool refused;          /* the server refused our secret: fatal */
     bool closing;          /* we are closing the stream ourselves */
     char *out;             /* outgoing bytes of the current turn */
+    bool drop_stanza;      /* a commit failed while handling this stanza */
+    bool handled;          /* a stanza was handled in this xmpp_run_once */
     size_t out_len, out_cap;
 } link_t;
 
@@ -36,26 +39,38 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Everything the core sends while handling one incoming stanza is
- * collected as text and handed to libstrophe in one write request: one
- * allocation per turn instead of one per recipient. libstrophe 0.12 copies
+/* Everything the core sends while handling the stanzas of one event-loop
+ * turn (one xmpp_run_once; or OUT_FLUSH_BYTES of it) is collected as text
+ * and handed to libstrophe in one write request, after the turn's archive
+ * appends were committed in one transaction: one allocation and one
+ * commit per turn instead of one per recipient and per message. libstrophe 0.12 copies
  * it with strophe_strndup(), which calls strlen() on the data first, so the
  * buffer is NUL-terminated (one byte beyond out_cap is allocated for it):
  * else strlen() reads stale and uninitialised bytes, and past the end of
  * the allocation when no NUL follows. */
-static void link_flush(link_t *l)
+static bool link_flush(link_t *l)
 {
+    /* acknowledged = stored: the turn's archive appends are committed in
+     * one transaction before any of its output leaves; if they were lost,
+     * the output (which shows them as sent) is dropped, not sent */
+    if (service_commit(l->svc) != 0 && l->out_len) {
+        LOG_E("component", "archive commit failed: dropped %zu bytes of output",
+              l->out_len);
+        l->out_len = 0;
+        return false;
+    }
     if (l->out_len && l->state == LINK_UP) {
         l->out[l->out_len] = '\0';
         xmpp_send_raw(l->conn, l->out, l->out_len);
     }
     l->out_len = 0;
+    return true;
 }
 
 static void link_send_raw(out_sink_t *sink, const char *xml, size_t len)
 {
     link_t *l = (link_t *)sink;
-    if (l->state != LINK_UP) return;
+    if (l->state != LINK_UP || l->drop_stanza) return;
     if (l->out_len + len > l->out_cap) {
         size_t cap = (l->out_cap ? l->out_cap * 2 : 65536) + len;
         char *grown = realloc(l->out, cap + 1); /* + the NUL of link_flush */
@@ -68,7 +83,8 @@ static void link_send_raw(out_sink_t *sink, const char *xml, size_t len)
     }
     memcpy(l->out + l->out_len, xml, len);
     l->out_len += len;
-    if (l->out_len > OUT_FLUSH_BYTES) link_flush(l);
+    /* a failed commit in mid-stanza: the rest of its output goes too */
+    if (l->out_len > OUT_FLUSH_BYTES && !link_flush(l)) l->drop_stanza = true;
 }
 
 /* The core's sink: send while the link is up, drop otherwise. */
@@ -90,8 +106,9 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 {
     (void)conn;
     link_t *l = userdata;
-    service_handle(l->svc, st, &l->sink);
-    link_flush(l);
+    service_handle(l->svc, st, &l->sink); /* flushed once per turn: link_run */
+    l->drop_stanza = false;
+    l->handled = true;
     return 1; /* keep the handler */
 }
 
@@ -232,6 +249,7 @@ int link_run(const config_t *cfg, service_t *svc, xmpp_ctx_t *ctx,
                 .state = LINK_DOWN,
                 .backoff_s = 1};
     l.next_try_ms = now_ms();
+    service_set_batching(svc, true);
     long long next_tick_ms = now_ms() + 1000;
     while (!*stop && !l.refused) {
         if (now_ms() >= next_tick_ms) { /* periodic work: archive retention */
@@ -239,13 +257,22 @@ int link_run(const config_t *cfg, service_t *svc, xmpp_ctx_t *ctx,
             next_tick_ms = now_ms() + 1000;
         }
         if (l.state == LINK_DOWN && now_ms() >= l.next_try_ms) link_connect(&l);
-        if (l.state != LINK_DOWN && l.state != LINK_CLOSED)
+        if (l.state != LINK_DOWN && l.state != LINK_CLOSED) {
+            l.handled = false;
             xmpp_run_once(ctx, LOOP_TICK_MS);
-        else if (l.state == LINK_DOWN)
+            /* what is already readable joins the turn (one libstrophe read
+             * is a few KiB): bigger batches, one commit for all of them */
+            for (int i = 0; i < TURN_READS && l.handled && l.state == LINK_UP; i++) {
+                l.handled = false;
+                xmpp_run_once(ctx, 0);
+            }
+        } else if (l.state == LINK_DOWN)
             nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+        link_flush(&l); /* the turn's archive commit, then its output */
         if (l.state == LINK_CLOSED) link_reap(&l);
     }
     link_shutdown(&l);
+    service_set_batching(svc, false);
     free(l.out);
     return l.refused ? EXIT_REFUSED : EXIT_OK;
 }

@@ -8,6 +8,9 @@
  *   message with a body and every subject change, BEFORE the broadcast
  *   (acknowledged = stored); a store failure is a resource-constraint and
  *   nothing is broadcast. The archive id is the stanza-id of the broadcast.
+ *   Under the event loop the appends are batched (service_set_batching):
+ *   one commit per turn, before any of the turn's output leaves (link.c);
+ *   a batch that is lost drops that output (storage.h, store_commit).
  *   What is stored is the broadcast copy: from room/nick with its
  *   occupant-id, never a real JID, so results never reveal one.
  * - query (IQ set to the room JID): occupants; in public, non-members-only

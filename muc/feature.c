@@ -6,16 +6,17 @@
 extern const room_feature_t feat_name, feat_persistent, feat_public, feat_members_only,
     feat_password, feat_moderated, feat_anonymity, feat_max_users, feat_history,
     feat_subject, feat_invites, feat_pm, feat_contact, feat_affiliation_lists,
-    feat_avatar, feat_archive;
+    feat_avatar, feat_archive, feat_moderation;
 
 /* Join checks run in this order (as Prosody: membership, then password,
  * then capacity); the form lists fields in this order too. */
 const room_feature_t *const room_features[] = {
-    &feat_name,     &feat_persistent,        &feat_public,    &feat_members_only,
-    &feat_password, &feat_moderated,         &feat_anonymity, &feat_max_users,
-    &feat_history,  &feat_subject,           &feat_invites,   &feat_pm,
-    &feat_contact,  &feat_affiliation_lists, &feat_avatar,    &feat_archive,
-    NULL,
+    &feat_name,         &feat_persistent,        &feat_public,
+    &feat_members_only, &feat_password,          &feat_moderated,
+    &feat_anonymity,    &feat_max_users,         &feat_history,
+    &feat_subject,      &feat_invites,           &feat_pm,
+    &feat_contact,      &feat_affiliation_lists, &feat_avatar,
+    &feat_archive,      &feat_moderation,        NULL,
 };
 
 void feature_add(xmpp_ctx_t *ctx, xmpp_stanza_t *query, const char *var)

@@ -42,6 +42,12 @@ muc_err_t avatar_set(request_t *req);
 muc_err_t archive_form(request_t *req);
 muc_err_t archive_query(request_t *req);
 
+/* feat_moderation.c: XEP-0425 moderation (IQ set, both forms) and XEP-0424
+ * self-retraction (before a groupchat message is relayed; MUC_OK or
+ * ERR_RESOURCE_CONSTRAINT: relay nothing) */
+muc_err_t moderation_set(request_t *req);
+muc_err_t moderation_on_groupchat(room_t *room, occupant_t *occ, xmpp_stanza_t *st);
+
 /* admin.c */
 muc_err_t admin_get(request_t *req);
 muc_err_t admin_set(request_t *req);

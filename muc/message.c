@@ -102,6 +102,10 @@ static muc_err_t groupchat(request_t *req)
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
     char sid[IDS_STANZA_ID_SIZE];
     add_stanza_id(room, m, sid);
+    if (moderation_on_groupchat(room, occ, req->st) != MUC_OK) {
+        xmpp_stanza_release(m); /* the retraction failed: relay nothing */
+        return ERR_RESOURCE_CONSTRAINT;
+    }
     if (body && archive_append(room, occ->nick, m, sid) != MUC_OK) {
         xmpp_stanza_release(m); /* stored before shown: nothing is broadcast */
         return ERR_RESOURCE_CONSTRAINT;

@@ -113,6 +113,19 @@ void service_tick(service_t *svc)
     archive_tick(svc);
 }
 
+void service_set_batching(service_t *svc, bool on)
+{
+    if (svc->store) store_set_batching(svc->store, on);
+}
+
+int service_commit(service_t *svc)
+{
+    if (!svc->store || store_commit(svc->store) == STORE_OK) return 0;
+    LOG_E("storage", "archive: a batch of messages was lost: %s",
+          store_last_error(svc->store));
+    return -1;
+}
+
 time_t time_now(void)
 {
     return time(NULL);

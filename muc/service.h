@@ -85,6 +85,17 @@ void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out);
  * archive entries in small transactions (feat_archive.c). */
 void service_tick(service_t *svc);
 
+/* Batched archive writes (the event loop turns them on): archive appends
+ * made while handling stanzas go into one pending write transaction, and
+ * service_commit commits it; call it BEFORE any output of those stanzas
+ * leaves (acknowledged = stored). 0, or -1 when the pending appends were
+ * lost (logged): the caller must then drop that output, since it presents
+ * messages as stored that are not. Without batching (the default, and the
+ * unit tests) every append commits on its own and service_commit is a
+ * no-op returning 0. */
+void service_set_batching(service_t *svc, bool on);
+int service_commit(service_t *svc);
+
 /* Frees the IQ forwarding table (iq_forward.c). */
 void iq_forward_free_all(service_t *svc);
 

@@ -3,7 +3,9 @@
  * "archive":     "room\0" + u64 BE sequence -> record (codec below)
  * "archive_ids": "room\0" + stanza-id       -> u64 BE sequence
  *
- * Every function runs one short transaction. */
+ * Every function runs one short transaction; with batching on
+ * (store_set_batching), appends join the open batch transaction instead and
+ * the reads go through it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,18 +196,15 @@ static int prune_room(MDB_txn *txn, MDB_dbi arch, MDB_dbi ids, const char *room,
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
-                                const char *id, const char *nick, const char *xml,
-                                uint64_t max_messages, uint64_t *seq)
+/* The append inside txn: 0 or an LMDB error (txn then unusable). */
+static int append_in(MDB_txn *txn, MDB_dbi arch, MDB_dbi ids, const char *room,
+                     int64_t ts_ms, const char *id, const char *nick, const char *xml,
+                     uint64_t max_messages, uint64_t *seq)
 {
-    MDB_dbi arch, ids;
-    MDB_txn *txn;
     MDB_cursor *c;
     MDB_val lastv;
     uint64_t first = 0, last = 0;
-    if (!store_archive_dbis(st, &arch, &ids)) return store_fail(st, "archive", EINVAL);
-    int rc = mdb_txn_begin(store_env(st), NULL, 0, &txn);
-    if (rc) return store_fail(st, "begin", rc);
+    int rc;
     if ((rc = mdb_cursor_open(txn, arch, &c)) == 0) {
         rc = bounds_in(c, room, &first, &last, &lastv);
         if (rc == 0 && lastv.mv_size >= 9) {
@@ -239,12 +238,102 @@ store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
     if (rc == 0 && max_messages && count > max_messages)
         rc = prune_room(txn, arch, ids, room, count - max_messages, 0, PRUNE_PER_APPEND,
                         &removed);
+    if (rc == 0) *seq = last + 1;
+    return rc;
+}
+
+store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
+                                const char *id, const char *nick, const char *xml,
+                                uint64_t max_messages, uint64_t *seq)
+{
+    MDB_dbi arch, ids;
+    MDB_txn *txn;
+    uint64_t s = 0;
+    if (!store_archive_dbis(st, &arch, &ids)) return store_fail(st, "archive", EINVAL);
+    if (!store_batching(st)) {
+        int rc = store_write_begin(st, &txn);
+        if (rc) return store_fail(st, "begin", rc);
+        rc = append_in(txn, arch, ids, room, ts_ms, id, nick, xml, max_messages, &s);
+        if (rc) {
+            mdb_txn_abort(txn);
+            return store_fail(st, "archive append", rc);
+        }
+        if ((rc = mdb_txn_commit(txn)) != 0) return store_fail(st, "commit", rc);
+        if (seq) *seq = s;
+        return STORE_OK;
+    }
+    /* batched (storage.h): into the open transaction, and logged for a replay */
+    if (seq) *seq = 0;
+    store_batch_entry_t e = {.room = (char *)room,
+                             .ts_ms = ts_ms,
+                             .id = (char *)id,
+                             .nick = (char *)nick,
+                             .xml = (char *)xml,
+                             .max_messages = max_messages};
+    int rc = store_batch_begin(st, &txn);
+    if (rc == 0)
+        rc = append_in(txn, arch, ids, room, ts_ms, id, nick, xml, max_messages, &s);
+    if (rc == 0) rc = store_batch_log(st, &e);
+    if (rc == 0) return STORE_OK;
+    /* the failed write spoilt the transaction: abort it, and write again the
+     * appends acknowledged before this one (they fitted then, so they fit
+     * again); if that fails too they are lost, which store_commit reports */
+    int err = rc;
+    store_batch_rollback(st);
+    size_t n;
+    const store_batch_entry_t *log = store_batch_entries(st, &n);
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = store_batch_begin(st, &txn)) == 0)
+            rc = append_in(txn, arch, ids, log[i].room, log[i].ts_ms, log[i].id,
+                           log[i].nick, log[i].xml, log[i].max_messages, &s);
+        if (rc) {
+            store_batch_abort(st, rc); /* clears the log */
+            break;
+        }
+    }
+    return store_fail(st, "archive append", err);
+}
+
+store_rc_t store_archive_import(store_t *st, const char *room,
+                                const store_arch_msg_t *msgs, size_t n)
+{
+    MDB_dbi arch, ids;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    uint64_t first = 0, last = 0;
+    if (!store_archive_dbis(st, &arch, &ids)) return store_fail(st, "archive", EINVAL);
+    int rc = store_write_begin(st, &txn);
+    if (rc) return store_fail(st, "begin", rc);
+    if ((rc = mdb_cursor_open(txn, arch, &c)) == 0) {
+        rc = bounds_in(c, room, &first, &last, NULL);
+        mdb_cursor_close(c);
+        if (rc == MDB_NOTFOUND) rc = 0, last = 0;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        unsigned char kbuf[KEY_MAX], ibuf[KEY_MAX], sbuf[8];
+        MDB_val k, ik, v;
+        size_t len = 0;
+        void *rec = NULL;
+        uint64_t s = last + 1 + i;
+        if ((rc = room_key(room, s, NULL, kbuf, &k)) != 0) break;
+        if ((rc = room_key(room, 0, msgs[i].id, ibuf, &ik)) != 0) break;
+        if (!(rec = codec_arch_encode(&msgs[i], &len))) rc = ENOMEM;
+        if (rc == 0) {
+            v = (MDB_val){len, rec};
+            rc = mdb_put(txn, arch, &k, &v, 0);
+        }
+        free(rec);
+        if (rc == 0) {
+            be64(sbuf, s);
+            v = (MDB_val){8, sbuf};
+            rc = mdb_put(txn, ids, &ik, &v, MDB_NOOVERWRITE);
+        }
+    }
     if (rc) {
         mdb_txn_abort(txn);
-        return store_fail(st, "archive append", rc);
+        return store_fail(st, "archive import", rc);
     }
     if ((rc = mdb_txn_commit(txn)) != 0) return store_fail(st, "commit", rc);
-    if (seq) *seq = last + 1;
     return STORE_OK;
 }
 
@@ -253,20 +342,23 @@ static store_rc_t read_begin(store_t *st, MDB_txn **txn, MDB_cursor **c, MDB_dbi
 {
     MDB_dbi arch, idb;
     if (!store_archive_dbis(st, &arch, &idb)) return STORE_ERR_NOTFOUND;
-    int rc = mdb_txn_begin(store_env(st), NULL, MDB_RDONLY, txn);
+    /* with a batch open, through it: the pending appends are seen */
+    MDB_txn *batch = store_batch_txn(st);
+    int rc =
+        batch ? (*txn = batch, 0) : mdb_txn_begin(store_env(st), NULL, MDB_RDONLY, txn);
     if (rc) return store_fail(st, "begin", rc);
     if ((rc = mdb_cursor_open(*txn, arch, c)) != 0) {
-        mdb_txn_abort(*txn);
+        if (!batch) mdb_txn_abort(*txn);
         return store_fail(st, "cursor", rc);
     }
     if (ids) *ids = idb;
     return STORE_OK;
 }
 
-static void read_end(MDB_txn *txn, MDB_cursor *c)
+static void read_end(store_t *st, MDB_txn *txn, MDB_cursor *c)
 {
     mdb_cursor_close(c);
-    mdb_txn_abort(txn);
+    if (txn != store_batch_txn(st)) mdb_txn_abort(txn);
 }
 
 static store_rc_t read_rc(store_t *st, int rc, const char *what)
@@ -284,7 +376,7 @@ store_rc_t store_archive_bounds(store_t *st, const char *room, uint64_t *first,
     store_rc_t src = read_begin(st, &txn, &c, NULL);
     if (src) return src;
     int rc = bounds_in(c, room, first, last, NULL);
-    read_end(txn, c);
+    read_end(st, txn, c);
     return read_rc(st, rc, "archive bounds");
 }
 
@@ -302,7 +394,7 @@ store_rc_t store_archive_seq_of(store_t *st, const char *room, const char *id,
     int rc = mdb_get(txn, ids, &k, &v);
     if (rc == 0 && v.mv_size != 8) rc = MDB_NOTFOUND;
     if (rc == 0) *seq = rd64(v.mv_data);
-    read_end(txn, c);
+    read_end(st, txn, c);
     return read_rc(st, rc, "archive id");
 }
 
@@ -339,7 +431,7 @@ store_rc_t store_archive_seq_at(store_t *st, const char *room, int64_t ts_ms,
             lo = mid + 1;
     }
     if (rc == 0) *seq = lo;
-    read_end(txn, c);
+    read_end(st, txn, c);
     return read_rc(st, rc, "archive time");
 }
 
@@ -362,7 +454,7 @@ store_rc_t store_archive_get(store_t *st, const char *room, uint64_t seq,
             out->seq = seq;
         }
     }
-    read_end(txn, c);
+    read_end(st, txn, c);
     return out_rc;
 }
 
@@ -407,7 +499,7 @@ store_rc_t store_archive_page(store_t *st, const char *room, uint64_t lo, uint64
         m.seq = s;
         out[(*n)++] = m;
     }
-    read_end(txn, c);
+    read_end(st, txn, c);
     if (rc && rc != MDB_NOTFOUND) {
         store_arch_msgs_free(out, *n);
         *n = 0;
@@ -449,7 +541,7 @@ store_rc_t store_archive_prune_age(store_t *st, int64_t cutoff_ms, size_t budget
     MDB_val k, v;
     *removed = 0;
     if (!store_archive_dbis(st, &arch, &ids)) return STORE_OK;
-    int rc = mdb_txn_begin(store_env(st), NULL, 0, &txn);
+    int rc = store_write_begin(st, &txn);
     if (rc) return store_fail(st, "begin", rc);
     char room[KEY_MAX];
     size_t rooms = 0;
@@ -487,5 +579,47 @@ store_rc_t store_archive_prune_age(store_t *st, int64_t cutoff_ms, size_t budget
     }
     if ((rc = mdb_txn_commit(txn)) != 0) return store_fail(st, "commit", rc);
     snprintf(resume, resume_cap, "%s", room);
+    return STORE_OK;
+}
+
+/* ---- retraction (XEP-0424/0425; feat_moderation.c) ---------------------- */
+
+store_rc_t store_archive_replace(store_t *st, const char *room, const char *id,
+                                 const char *xml)
+{
+    MDB_dbi arch, ids;
+    MDB_txn *txn;
+    unsigned char kbuf[KEY_MAX], ibuf[KEY_MAX];
+    MDB_val k, ik, v;
+    if (!store_archive_dbis(st, &arch, &ids)) return STORE_ERR_NOTFOUND;
+    if (room_key(room, 0, id, ibuf, &ik) != 0) return STORE_ERR_NOTFOUND;
+    int rc = store_write_begin(st, &txn);
+    if (rc) return store_fail(st, "begin", rc);
+    rc = mdb_get(txn, ids, &ik, &v);
+    if (rc == 0 && v.mv_size != 8) rc = MDB_NOTFOUND;
+    if (rc == 0) rc = room_key(room, rd64(v.mv_data), NULL, kbuf, &k);
+    if (rc == 0) rc = mdb_get(txn, arch, &k, &v);
+    store_arch_msg_t m = {0};
+    void *rec = NULL;
+    size_t len = 0;
+    if (rc == 0 && codec_arch_decode(v.mv_data, v.mv_size, &m) != 0) rc = MDB_CORRUPTED;
+    if (rc == 0) {
+        char *old = m.xml;
+        m.xml = (char *)xml; /* same sequence, stamp, id and nick: gapless */
+        if (!(rec = codec_arch_encode(&m, &len))) rc = ENOMEM;
+        m.xml = old;
+    }
+    store_arch_msgs_free(&m, 1);
+    if (rc == 0) {
+        v = (MDB_val){len, rec};
+        rc = mdb_put(txn, arch, &k, &v, 0);
+    }
+    free(rec);
+    if (rc) {
+        mdb_txn_abort(txn);
+        if (rc == MDB_NOTFOUND) return STORE_ERR_NOTFOUND;
+        return store_fail(st, "archive replace", rc);
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0) return store_fail(st, "commit", rc);
     return STORE_OK;
 }

@@ -31,6 +31,14 @@ struct store {
     MDB_env *live;
     MDB_dbi live_idx; /* "name@" -> "<pid>\0<title>" */
     bool read_only;
+    /* Batched archive writes (store_set_batching): the open write
+     * transaction of the pending appends, and the LMDB error that lost a
+     * batch since the last store_commit (0: none). */
+    bool batching;
+    MDB_txn *batch;
+    store_batch_entry_t *batch_log; /* its acknowledged appends */
+    size_t batch_n, batch_cap;
+    int batch_err;
     char error[256];
 };
 
@@ -194,6 +202,8 @@ store_rc_t store_open(const char *dir, size_t map_size, bool read_only, store_t 
 void store_close(store_t *st)
 {
     if (!st) return;
+    store_commit(st);
+    free(st->batch_log);
     if (st->live) mdb_env_close(st->live);
     if (st->env) mdb_env_close(st->env);
     free(st);
@@ -220,6 +230,113 @@ store_rc_t store_fail(store_t *st, const char *what, int rc)
 MDB_env *store_env(store_t *st)
 {
     return st->env;
+}
+
+/* ---- batched archive writes ------------------------------------------ */
+
+void store_set_batching(store_t *st, bool on)
+{
+    if (!on) store_commit(st);
+    st->batching = on && !st->read_only;
+}
+
+bool store_batching(const store_t *st)
+{
+    return st->batching;
+}
+
+MDB_txn *store_batch_txn(store_t *st)
+{
+    return st->batch;
+}
+
+int store_batch_begin(store_t *st, MDB_txn **txn)
+{
+    if (!st->batch) {
+        int rc = mdb_txn_begin(st->env, NULL, 0, &st->batch);
+        if (rc) {
+            st->batch = NULL;
+            return rc;
+        }
+    }
+    *txn = st->batch;
+    return 0;
+}
+
+int store_batch_log(store_t *st, const store_batch_entry_t *e)
+{
+    if (st->batch_n == st->batch_cap) {
+        size_t cap = st->batch_cap ? st->batch_cap * 2 : 64;
+        store_batch_entry_t *grown = realloc(st->batch_log, cap * sizeof *grown);
+        if (!grown) return ENOMEM;
+        st->batch_log = grown;
+        st->batch_cap = cap;
+    }
+    store_batch_entry_t c = *e;
+    c.room = strdup(e->room);
+    c.id = strdup(e->id ? e->id : "");
+    c.nick = strdup(e->nick ? e->nick : "");
+    c.xml = strdup(e->xml ? e->xml : "");
+    if (!c.room || !c.id || !c.nick || !c.xml) {
+        free(c.room), free(c.id), free(c.nick), free(c.xml);
+        return ENOMEM;
+    }
+    st->batch_log[st->batch_n++] = c;
+    return 0;
+}
+
+const store_batch_entry_t *store_batch_entries(store_t *st, size_t *n)
+{
+    *n = st->batch_n;
+    return st->batch_log;
+}
+
+static void batch_log_clear(store_t *st)
+{
+    for (size_t i = 0; i < st->batch_n; i++) {
+        store_batch_entry_t *e = &st->batch_log[i];
+        free(e->room), free(e->id), free(e->nick), free(e->xml);
+    }
+    st->batch_n = 0;
+}
+
+void store_batch_rollback(store_t *st)
+{
+    if (st->batch) mdb_txn_abort(st->batch);
+    st->batch = NULL;
+}
+
+void store_batch_abort(store_t *st, int rc)
+{
+    store_batch_rollback(st);
+    /* only a loss when an append of it was acknowledged */
+    if (st->batch_n && !st->batch_err) st->batch_err = rc ? rc : EIO;
+    batch_log_clear(st);
+}
+
+/* Commits the pending batch; a failure is kept for store_commit. */
+static void batch_end(store_t *st)
+{
+    if (!st->batch) return;
+    int rc = mdb_txn_commit(st->batch);
+    if (rc && st->batch_n && !st->batch_err) st->batch_err = rc;
+    st->batch = NULL;
+    batch_log_clear(st);
+}
+
+store_rc_t store_commit(store_t *st)
+{
+    if (!st) return STORE_OK;
+    batch_end(st);
+    int rc = st->batch_err;
+    st->batch_err = 0;
+    return rc ? fail(st, "archive batch", rc) : STORE_OK;
+}
+
+int store_write_begin(store_t *st, MDB_txn **txn)
+{
+    batch_end(st); /* LMDB has one writer: the pending appends go first */
+    return mdb_txn_begin(st->env, NULL, 0, txn);
 }
 
 bool store_archive_dbis(store_t *st, MDB_dbi *archive, MDB_dbi *ids)
@@ -340,7 +457,7 @@ store_rc_t store_room_save_avatar(store_t *st, const store_room_t *room,
                                   const void *avatar, size_t avatar_len)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    int rc = store_write_begin(st, &txn);
     if (rc) return fail(st, "begin", rc);
     rc = put_room(st, txn, room);
     for (size_t i = 0; rc == 0 && i < nchanges; i++)
@@ -359,7 +476,7 @@ store_rc_t store_room_save_avatar(store_t *st, const store_room_t *room,
 store_rc_t store_rooms_import(store_t *st, const store_room_t *rooms, size_t n)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    int rc = store_write_begin(st, &txn);
     if (rc) return fail(st, "begin", rc);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = put_room(st, txn, &rooms[i]);
@@ -466,7 +583,7 @@ static int del_affs(store_t *st, MDB_txn *txn, const char *room)
 store_rc_t store_room_delete(store_t *st, const char *name)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    int rc = store_write_begin(st, &txn);
     if (rc) return fail(st, "begin", rc);
     MDB_val k = val_of(name), ik;
     char ibuf[1100];
@@ -502,7 +619,7 @@ static store_rc_t save_blob(store_t *st, MDB_dbi dbi, const char *name, const vo
                             size_t len, const char *what)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    int rc = store_write_begin(st, &txn);
     if (rc) return fail(st, "begin", rc);
     if ((rc = put_blob(txn, dbi, name, data, len)) != 0) {
         mdb_txn_abort(txn);

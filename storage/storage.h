@@ -166,6 +166,25 @@ typedef struct store_arch_msg {
 store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
                                 const char *id, const char *nick, const char *xml,
                                 uint64_t max_messages, uint64_t *seq);
+/* Bulk load (tools and benchmarks): appends msgs[0..n) (their seq ignored;
+ * ts_ms taken as given, never lowered) after the room's last entry in ONE
+ * write transaction, with no retention. STORE_ERR_FULL: nothing written. */
+store_rc_t store_archive_import(store_t *st, const char *room,
+                                const store_arch_msg_t *msgs, size_t n);
+/* Batched appends: with batching on, store_archive_append writes into a
+ * write transaction left open (its *seq is then 0) and store_commit
+ * commits it: one commit (and fsync) for all the appends of an event-loop
+ * turn. Every other write of the store commits the pending appends first
+ * (LMDB has one writer), and the archive's reads see them. A failed append
+ * or commit loses the WHOLE pending batch (including appends that returned
+ * STORE_OK): store_commit then fails once (not when nothing acknowledged
+ * was lost: a lone failed append just returns its error), and the caller
+ * must not present any of them as stored. Off by default; turning it off
+ * commits. */
+void store_set_batching(store_t *st, bool on);
+/* Commits the pending appends: STORE_OK, or the error that lost them since
+ * the last call (then reset). */
+store_rc_t store_commit(store_t *st);
 /* The first and last sequence of a room; STORE_ERR_NOTFOUND when empty. */
 store_rc_t store_archive_bounds(store_t *st, const char *room, uint64_t *first,
                                 uint64_t *last);
@@ -187,6 +206,11 @@ store_rc_t store_archive_page(store_t *st, const char *room, uint64_t lo, uint64
 /* One entry by sequence; STORE_ERR_NOTFOUND when absent. */
 store_rc_t store_archive_get(store_t *st, const char *room, uint64_t seq,
                              store_arch_msg_t *out);
+/* Replaces the stored XML of the entry with stanza-id `id` (a retraction
+ * tombstone), keeping its sequence, stamp, id and nick, in one transaction.
+ * STORE_ERR_NOTFOUND for an unknown id; STORE_ERR_FULL (nothing changed). */
+store_rc_t store_archive_replace(store_t *st, const char *room, const char *id,
+                                 const char *xml);
 /* Removes entries older than cutoff_ms, oldest first, room by room, in one
  * small transaction of at most `budget` deletions, resuming at the room
  * named in resume (a buffer of resume_cap bytes, "" at first; it is left

@@ -74,6 +74,7 @@ size_t fixture_feed(fixture_t *fx, const char *xml)
     xmpp_stanza_t *st = xmpp_stanza_new_from_string(fx->ctx, xml);
     assert_non_null(st);
     service_handle(fx->svc, st, &fx->cap.sink);
+    assert_int_equal(service_commit(fx->svc), 0); /* as the link does per turn */
     xmpp_stanza_release(st);
     return fx->cap.count - before;
 }

@@ -16,6 +16,7 @@
 #define NMSG 25
 
 static time_t fake_time = 1700000000;
+static bool batched; /* the second run: archive writes batched, as the link does */
 static time_t fake_now(void)
 {
     return fake_time;
@@ -46,6 +47,7 @@ static void start(mfx_t *p)
     p->fx->svc = service_new(p->fx->ctx, &opts);
     assert_non_null(p->fx->svc);
     p->fx->svc->now = fake_now;
+    if (batched) service_set_batching(p->fx->svc, true);
 }
 
 static void open_store(mfx_t *p)
@@ -268,6 +270,7 @@ static void expect_error(mfx_t *p, const char *from, const char *fields, const c
 static void test_store_codec_and_api(void **state)
 {
     mfx_t *p = *state;
+    store_set_batching(p->st, false); /* it reads the sequences appends give */
     store_arch_msg_t m = {.ts_ms = 12345,
                           .id = "abc",
                           .nick = "Nick",
@@ -729,5 +732,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("unbatched", tests, NULL, NULL);
+    batched = true; /* fixture_feed commits after each stanza */
+    return failed + cmocka_run_group_tests_name("batched", tests, NULL, NULL);
 }

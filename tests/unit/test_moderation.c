@@ -1,0 +1,399 @@
+/* test_moderation.c - moderated retraction (XEP-0425, both request forms)
+ * and self-retraction (XEP-0424) on the archive and the history. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muc/archive.h"
+#include "muc/muc.h"
+#include "muc/stanza.h"
+#include "storage/storage.h"
+#include "tests/support/muc_asserts.h"
+#include "tests/support/tmpdir.h"
+
+#define MOD0 "urn:xmpp:message-moderate:0"
+#define MOD1 "urn:xmpp:message-moderate:1"
+#define RET0 "urn:xmpp:message-retract:0"
+#define RET1 "urn:xmpp:message-retract:1"
+#define FAST "urn:xmpp:fasten:0"
+
+static time_t fake_time = 1700000000;
+static time_t fake_now(void)
+{
+    return fake_time;
+}
+
+typedef struct mfx {
+    void *fx_state;
+    fixture_t *fx;
+    char dir[64];
+    store_t *st;
+    size_t map;
+} mfx_t;
+
+static void start(mfx_t *p)
+{
+    service_free(p->fx->svc);
+    capture_clear(&p->fx->cap);
+    service_opts_t opts = {
+        .domain = FX_DOMAIN, .store = p->st, .max_nick_length = 20, .history_length = 20};
+    p->fx->svc = service_new(p->fx->ctx, &opts);
+    assert_non_null(p->fx->svc);
+    p->fx->svc->now = fake_now;
+}
+
+static void open_store(mfx_t *p)
+{
+    char err[256];
+    assert_int_equal(store_open(p->dir, p->map, false, &p->st, err, sizeof err),
+                     STORE_OK);
+}
+
+static int setup_map(void **state, size_t map)
+{
+    mfx_t *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    assert_int_equal(fixture_setup(&p->fx_state), 0);
+    p->fx = p->fx_state;
+    p->map = map;
+    strcpy(p->dir, "/tmp/mucd-test-mod-XXXXXX");
+    assert_non_null(mkdtemp(p->dir));
+    open_store(p);
+    start(p);
+    *state = p;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_map(state, 4u << 20);
+}
+
+static int setup_tiny(void **state)
+{
+    return setup_map(state, 256u << 10);
+}
+
+static int teardown(void **state)
+{
+    mfx_t *p = *state;
+    capture_clear(&p->fx->cap);
+    service_free(p->fx->svc);
+    p->fx->svc = service_new(p->fx->ctx, &(service_opts_t){.domain = FX_DOMAIN});
+    store_close(p->st);
+    int rc = remove_dir(p->dir);
+    if (fixture_teardown(&p->fx_state) != 0) rc = -1;
+    free(p);
+    return rc;
+}
+
+static void restart(mfx_t *p)
+{
+    service_free(p->fx->svc);
+    p->fx->svc = NULL;
+    store_close(p->st);
+    open_store(p);
+    start(p);
+}
+
+/* Alice (owner, moderator) creates a room with the fields; Bob enters. */
+static void room_with(mfx_t *p, const char *fields)
+{
+    fixture_t *fx = p->fx;
+    char xml[2048];
+    assert_int_equal(fixture_feed(fx, JOIN(ALICE, "Alice")), 2);
+    snprintf(xml, sizeof xml,
+             "<iq type='set' id='c1' from='" ALICE "' to='" ROOM
+             "'><query xmlns='" NS_MUC_OWNER "'><x xmlns='" NS_DATA "' type='submit'>"
+             "<field var='FORM_TYPE'><value>" NS_ROOMCONFIG "</value></field>%s</x>"
+             "</query></iq>",
+             fields);
+    fixture_feed(fx, xml);
+    assert_false(any_error(fx));
+    assert_true(fixture_feed(fx, JOIN(BOB, "Bob")) >= 3);
+    capture_clear(&fx->cap);
+}
+
+static void say(mfx_t *p, const char *from, const char *body, char *id_out)
+{
+    fixture_t *fx = p->fx;
+    char xml[512];
+    capture_clear(&fx->cap);
+    snprintf(xml, sizeof xml,
+             "<message type='groupchat' id='m' from='%s' to='" ROOM "'><body>%s</body>"
+             "</message>",
+             from, body);
+    assert_int_equal(fixture_feed(fx, xml), 2);
+    xmpp_stanza_t *sid =
+        xmpp_stanza_get_child_by_name_and_ns(nth_to(fx, ALICE, 0), "stanza-id", NS_SID);
+    assert_non_null(sid);
+    snprintf(id_out, IDS_STANZA_ID_SIZE, "%s", xmpp_stanza_get_id(sid));
+    capture_clear(&fx->cap);
+}
+
+static size_t moderate(mfx_t *p, const char *from, int version, const char *sid)
+{
+    char xml[1024];
+    capture_clear(&p->fx->cap);
+    if (version == 1)
+        snprintf(xml, sizeof xml,
+                 "<iq type='set' id='r1' from='%s' to='" ROOM "'><moderate xmlns='" MOD1
+                 "' id='%s'><retract xmlns='" RET1 "'/><reason>spam</reason></moderate>"
+                 "</iq>",
+                 from, sid);
+    else
+        snprintf(xml, sizeof xml,
+                 "<iq type='set' id='r1' from='%s' to='" ROOM "'><apply-to xmlns='" FAST
+                 "' id='%s'><moderate xmlns='" MOD0 "'><retract xmlns='" RET0
+                 "'/><reason>spam</reason></moderate></apply-to></iq>",
+                 from, sid);
+    return fixture_feed(p->fx, xml);
+}
+
+/* The archived message with stanza-id sid as a MAM query returns it (a
+ * clone, or NULL when the query returns none). */
+static xmpp_stanza_t *archived(mfx_t *p, const char *sid)
+{
+    char xml[1024];
+    capture_clear(&p->fx->cap);
+    snprintf(xml, sizeof xml,
+             "<iq type='set' id='q1' from='" BOB "' to='" ROOM "'><query xmlns='" NS_MAM
+             "'><x xmlns='" NS_DATA "' type='submit'><field var='FORM_TYPE' "
+             "type='hidden'><value>" NS_MAM "</value></field><field var='ids'><value>%s"
+             "</value></field></x></query></iq>",
+             sid);
+    size_t n = fixture_feed(p->fx, xml);
+    if (n != 2) return NULL;
+    xmpp_stanza_t *res = xmpp_stanza_get_child_by_name_and_ns(capture_at(&p->fx->cap, 0),
+                                                              "result", NS_MAM);
+    xmpp_stanza_t *fw = xmpp_stanza_get_child_by_name(res, "forwarded");
+    return xmpp_stanza_clone(xmpp_stanza_get_child_by_name(fw, "message"));
+}
+
+static void assert_tombstone(mfx_t *p, const char *sid, bool moderated)
+{
+    xmpp_stanza_t *m = archived(p, sid);
+    assert_non_null(m);
+    assert_string_equal(xmpp_stanza_get_ns(m), "jabber:client");
+    assert_null(xmpp_stanza_get_child_by_name(m, "body"));
+    assert_non_null(
+        xmpp_stanza_get_child_by_name_and_ns(m, "occupant-id", NS_OCCUPANT_ID));
+    xmpp_stanza_t *r = xmpp_stanza_get_child_by_name_and_ns(m, "retracted", RET1);
+    assert_non_null(r);
+    assert_non_null(xmpp_stanza_get_attribute(r, "stamp"));
+    xmpp_stanza_t *mod = xmpp_stanza_get_child_by_name_and_ns(r, "moderated", MOD1);
+    if (moderated) {
+        assert_non_null(mod);
+        assert_attr(mod, "by", ROOM "/Alice");
+        assert_child_text(r, "reason", "spam");
+        xmpp_stanza_t *m0 = xmpp_stanza_get_child_by_name_and_ns(m, "moderated", MOD0);
+        assert_non_null(m0);
+        assert_non_null(xmpp_stanza_get_child_by_name_and_ns(m0, "retracted", RET0));
+    } else {
+        assert_null(mod);
+    }
+    xmpp_stanza_release(m);
+}
+
+static void assert_body(mfx_t *p, const char *sid)
+{
+    xmpp_stanza_t *m = archived(p, sid);
+    assert_non_null(m);
+    assert_non_null(xmpp_stanza_get_child_by_name(m, "body"));
+    xmpp_stanza_release(m);
+}
+
+/* Carol enters: no history message carries `body`. */
+static void assert_history_lacks(mfx_t *p, const char *body)
+{
+    capture_clear(&p->fx->cap);
+    size_t n = fixture_feed(p->fx, JOIN(CAROL, "Carol"));
+    for (size_t i = 0; i < n; i++) {
+        xmpp_stanza_t *b =
+            xmpp_stanza_get_child_by_name(capture_at(&p->fx->cap, i), "body");
+        char *t = b ? xmpp_stanza_get_text(b) : NULL;
+        if (t) {
+            assert_null(strstr(t, body));
+            xmpp_free(p->fx->ctx, t);
+        }
+    }
+    capture_clear(&p->fx->cap);
+}
+
+static void check_broadcast(mfx_t *p, const char *sid)
+{
+    xmpp_stanza_t *m = nth_to(p->fx, BOB, 0);
+    assert_non_null(m);
+    assert_attr(m, "from", ROOM);
+    assert_attr(m, "type", "groupchat");
+    xmpp_stanza_t *r = xmpp_stanza_get_child_by_name_and_ns(m, "retract", RET1);
+    assert_non_null(r);
+    assert_attr(r, "id", sid);
+    xmpp_stanza_t *mod = xmpp_stanza_get_child_by_name_and_ns(r, "moderated", MOD1);
+    assert_non_null(mod);
+    assert_attr(mod, "by", ROOM "/Alice");
+    assert_non_null(
+        xmpp_stanza_get_child_by_name_and_ns(mod, "occupant-id", NS_OCCUPANT_ID));
+    assert_child_text(r, "reason", "spam");
+    xmpp_stanza_t *a = xmpp_stanza_get_child_by_name_and_ns(m, "apply-to", FAST);
+    assert_non_null(a);
+    assert_attr(a, "id", sid);
+    xmpp_stanza_t *m0 = xmpp_stanza_get_child_by_name_and_ns(a, "moderated", MOD0);
+    assert_non_null(m0);
+    assert_attr(m0, "by", ROOM "/Alice");
+    assert_non_null(xmpp_stanza_get_child_by_name_and_ns(m0, "retract", RET0));
+    assert_child_text(m0, "reason", "spam");
+    xmpp_stanza_t *own = xmpp_stanza_get_child_by_name_and_ns(m, "stanza-id", NS_SID);
+    assert_non_null(own);
+    assert_string_not_equal(xmpp_stanza_get_id(own), sid);
+    assert_non_null(nth_to(p->fx, ALICE, 0));
+}
+
+static void test_disco(void **state)
+{
+    mfx_t *p = *state;
+    room_with(p, FIELD("persistentroom", "1"));
+    assert_int_equal(fixture_feed(p->fx, "<iq type='get' id='d' from='" BOB "' to='" ROOM
+                                         "'><query xmlns='" NS_DISCO_INFO "'/></iq>"),
+                     1);
+    xmpp_stanza_t *q = xmpp_stanza_get_child_by_name(capture_at(&p->fx->cap, 0), "query");
+    assert_true(has_feature(q, MOD0));
+    assert_true(has_feature(q, MOD1));
+    assert_true(has_feature(q, RET0));
+    assert_true(has_feature(q, RET1));
+}
+
+static void moderate_form(mfx_t *p, int version)
+{
+    char sid[IDS_STANZA_ID_SIZE], keep[IDS_STANZA_ID_SIZE];
+    room_with(p, FIELD("persistentroom", "1"));
+    say(p, BOB, "secret words", sid);
+    say(p, BOB, "kept", keep);
+    /* a participant may not */
+    assert_int_equal(moderate(p, BOB, version, sid), 1);
+    assert_stanza_error(capture_at(&p->fx->cap, 0), "auth", "forbidden");
+    assert_body(p, sid);
+    /* unknown id */
+    assert_int_equal(moderate(p, ALICE, version, "nope"), 1);
+    assert_stanza_error(capture_at(&p->fx->cap, 0), "cancel", "item-not-found");
+    /* the moderator: both occupants get it, then the result */
+    assert_int_equal(moderate(p, ALICE, version, sid), 3);
+    check_broadcast(p, sid);
+    assert_result(capture_at(&p->fx->cap, 2), "r1", ALICE);
+    assert_tombstone(p, sid, true);
+    assert_body(p, keep);
+    assert_history_lacks(p, "secret");
+    /* kept over a restart: the archive and the stored history */
+    fixture_feed(p->fx,
+                 "<presence type='unavailable' from='" ALICE "' to='" ROOM "/Alice'/>");
+    fixture_feed(p->fx,
+                 "<presence type='unavailable' from='" BOB "' to='" ROOM "/Bob'/>");
+    fixture_feed(p->fx,
+                 "<presence type='unavailable' from='" CAROL "' to='" ROOM "/Carol'/>");
+    restart(p);
+    assert_true(fixture_feed(p->fx, JOIN(BOB, "Bob")) >= 2);
+    assert_tombstone(p, sid, true);
+    assert_history_lacks(p, "secret");
+}
+
+static void test_moderate_v1(void **state)
+{
+    moderate_form(*state, 1);
+}
+
+static void test_moderate_v0(void **state)
+{
+    moderate_form(*state, 0);
+}
+
+/* A temporary room: the history is what can be moderated. */
+static void test_temporary_room(void **state)
+{
+    mfx_t *p = *state;
+    char sid[IDS_STANZA_ID_SIZE];
+    room_with(p, "");
+    say(p, BOB, "secret words", sid);
+    assert_int_equal(moderate(p, ALICE, 1, sid), 3);
+    check_broadcast(p, sid);
+    assert_history_lacks(p, "secret");
+    assert_int_equal(moderate(p, ALICE, 1, sid), 1); /* gone now */
+    assert_stanza_error(capture_at(&p->fx->cap, 0), "cancel", "item-not-found");
+}
+
+static size_t retract(mfx_t *p, const char *from, const char *sid, bool v0)
+{
+    char xml[1024];
+    capture_clear(&p->fx->cap);
+    if (v0)
+        snprintf(xml, sizeof xml,
+                 "<message type='groupchat' id='x' from='%s' to='" ROOM "'><apply-to "
+                 "xmlns='" FAST "' id='%s'><retract xmlns='" RET0 "'/></apply-to>"
+                 "<body>retracted</body></message>",
+                 from, sid);
+    else
+        snprintf(xml, sizeof xml,
+                 "<message type='groupchat' id='x' from='%s' to='" ROOM "'><retract "
+                 "xmlns='" RET1 "' id='%s'/><body>retracted</body></message>",
+                 from, sid);
+    return fixture_feed(p->fx, xml);
+}
+
+static void test_self_retraction(void **state)
+{
+    mfx_t *p = *state;
+    char a[IDS_STANZA_ID_SIZE], b[IDS_STANZA_ID_SIZE];
+    room_with(p, FIELD("persistentroom", "1"));
+    say(p, BOB, "secret one", a);
+    say(p, BOB, "secret two", b);
+    /* someone else's: relayed, the archive untouched */
+    assert_int_equal(retract(p, ALICE, a, false), 2);
+    assert_non_null(
+        xmpp_stanza_get_child_by_name_and_ns(nth_to(p->fx, BOB, 0), "retract", RET1));
+    assert_body(p, a);
+    /* the sender's: relayed and tombstoned (both forms) */
+    assert_int_equal(retract(p, BOB, a, false), 2);
+    assert_tombstone(p, a, false);
+    assert_int_equal(retract(p, BOB, b, true), 2);
+    assert_tombstone(p, b, false);
+    assert_history_lacks(p, "secret");
+}
+
+/* A full store: resource-constraint, nothing broadcast, nothing changed. */
+static void test_store_full(void **state)
+{
+    mfx_t *p = *state;
+    char sid[IDS_STANZA_ID_SIZE];
+    room_with(p, FIELD("persistentroom", "1"));
+    say(p, BOB, "secret", sid);
+    static char xml[20000], big[16000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    static const size_t sizes[] = {15999, 4000, 1000, 300, 50};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        big[sizes[s]] = '\0';
+        snprintf(xml, sizeof xml,
+                 "<message type='groupchat' from='" BOB "' to='" ROOM
+                 "'><body>%s</body></message>",
+                 big);
+        for (int i = 0; i < 2000; i++) {
+            capture_clear(&p->fx->cap);
+            if (fixture_feed(p->fx, xml) != 2) break;
+        }
+    }
+    assert_int_equal(moderate(p, ALICE, 1, sid), 1);
+    assert_stanza_error(capture_at(&p->fx->cap, 0), "wait", "resource-constraint");
+    assert_body(p, sid);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_disco, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_moderate_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_moderate_v0, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_temporary_room, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_self_retraction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_full, setup_tiny, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
