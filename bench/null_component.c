@@ -5,8 +5,10 @@
  * presence (status 110), an owner IQ gets an empty result, and every
  * groupchat message is copied to every member as
  *   <message type='groupchat' id=.. from='ROOM@DOMAIN/NICK' to=..><body/>..
- * the shape mucd relays. No roles, no history, no checks, no storage: what
- * the server spends on its traffic is the least any component can cost it.
+ * the shape mucd relays, with the occupant-id and stanza-id every MUC must
+ * add today (XEP-0421, XEP-0359). No roles, no history, no checks, no
+ * storage: what the server spends on its traffic is the least any
+ * component can cost it.
  * bench/e2e.sh runs the same client workload against it, against mucd and
  * against the server's own MUC.
  *
@@ -98,6 +100,14 @@ static void on_message(xmpp_stanza_t *st)
     char *text = NULL;
     size_t len = 0;
     if (!speaker || !id || !body || xmpp_stanza_to_text(body, &text, &len) != 0) return;
+    /* the ids a MUC must add today (XEP-0421, XEP-0359), same sizes as mucd's */
+    char ids[512], room[256];
+    snprintf(room, sizeof room, "%.*s", (int)strcspn(speaker, "/"), speaker);
+    snprintf(
+        ids, sizeof ids,
+        "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='AAAAAAAAAAAAAAAAAAAAAAAAAAA'/>"
+        "<stanza-id xmlns='urn:xmpp:sid:0' by='%s' id='BBBBBBBBBBBBBBBBBBBBBB'/>",
+        room);
     for (size_t i = 0; i < nmembers; i++) {
         char head[1024];
         snprintf(head, sizeof head,
@@ -105,6 +115,7 @@ static void on_message(xmpp_stanza_t *st)
                  members[i].jid);
         puts_(head);
         put(text, len);
+        puts_(ids);
         puts_("</message>");
     }
     xmpp_free(xmpp_stanza_get_context(st), text);
