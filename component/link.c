@@ -42,12 +42,12 @@ static long long now_ms(void)
 /* Everything the core sends while handling the stanzas of one event-loop
  * turn (one xmpp_run_once; or OUT_FLUSH_BYTES of it) is collected as text
  * and handed to libstrophe in one write request, after the turn's archive
- * appends were committed in one transaction: one allocation and one
- * commit per turn instead of one per recipient and per message. libstrophe 0.12 copies
- * it with strophe_strndup(), which calls strlen() on the data first, so the
- * buffer is NUL-terminated (one byte beyond out_cap is allocated for it):
- * else strlen() reads stale and uninitialised bytes, and past the end of
- * the allocation when no NUL follows. */
+ * appends were committed in one transaction: one allocation and one commit
+ * per turn instead of one per recipient and per message. libstrophe 0.12
+ * copies it with strophe_strndup(), which calls strlen() on the data first,
+ * so the buffer is NUL-terminated (one byte beyond out_cap is allocated for
+ * it): else strlen() reads stale and uninitialised bytes, and past the end
+ * of the allocation when no NUL follows. */
 static bool link_flush(link_t *l)
 {
     /* acknowledged = stored: the turn's archive appends are committed in
