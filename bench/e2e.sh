@@ -13,6 +13,7 @@
 # Needs a build (cmake --build build) and scripts/deps.sh's packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/e2e_common.sh
 K=${1:-100}
 MESSAGES=${2:-300}
 RATE=${3:-20}
@@ -106,16 +107,4 @@ for who in ${E2E_ORDER:-prosody mucd null}; do
     *) echo "E2E_ORDER: unknown run $who" >&2; exit 2 ;;
   esac
 done
-val() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<< "$1"; }
-
-printf '\nEnd-to-end through Prosody %s, K=%s occupants, %s messages; latency at %s msg/s for %s s\n' \
-  "$(dpkg-query -W -f='${Version}' prosody)" "$K" "$MESSAGES" "$RATE" "$SECONDS_LAT"
-printf '%-24s %16s %10s %10s\n' "" "deliveries/s" "p50 ms" "p99 ms"
-printf '%-24s %16s %10s %10s\n' "Prosody MUC" "$(val "$P" deliveries_per_s)" "$(val "$P" p50_ms)" "$(val "$P" p99_ms)"
-printf '%-24s %16s %10s %10s\n' "mucd (component)" "$(val "$M" deliveries_per_s)" "$(val "$M" p50_ms)" "$(val "$M" p99_ms)"
-printf '%-24s %16s %10s %10s\n' "null component" "$(val "$N" deliveries_per_s)" "$(val "$N" p50_ms)" "$(val "$N" p99_ms)"
-awk -v m="$(val "$M" deliveries_per_s)" -v p="$(val "$P" deliveries_per_s)" \
-    -v n="$(val "$N" deliveries_per_s)" 'BEGIN {
-  printf "ratio mucd/Prosody      %16.2f\n", m / p
-  printf "ratio ceiling/Prosody   %16.2f   (null component: no MUC work)\n", n / p
-  printf "ratio mucd/ceiling      %16.2f\n", m / n }'
+print_e2e_table Prosody prosody "$P" "$M" "$N"

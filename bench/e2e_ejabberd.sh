@@ -25,6 +25,7 @@
 # ejabberd user: the node runs as the ejabberd user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/e2e_common.sh
 K=${1:-100}
 MESSAGES=${2:-300}
 RATE=${3:-20}
@@ -213,20 +214,9 @@ for who in ${E2E_ORDER:-ejabberd mucd null}; do
   esac
 done
 E=${E:-} M=${M:-} N=${N:-}
-val() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<< "$1"; }
 cpu() { local v; v=$(sed -n "s/.* cpu_$2=\([0-9]*\).*/\1/p" <<< "$1"); echo "${v:--}"; }
 
-printf '\nEnd-to-end through ejabberd %s, K=%s occupants, %s messages; latency at %s msg/s for %s s\n' \
-  "$(dpkg-query -W -f='${Version}' ejabberd)" "$K" "$MESSAGES" "$RATE" "$SECONDS_LAT"
-printf '%-24s %16s %10s %10s\n' "" "deliveries/s" "p50 ms" "p99 ms"
-printf '%-24s %16s %10s %10s\n' "ejabberd mod_muc" "$(val "$E" deliveries_per_s)" "$(val "$E" p50_ms)" "$(val "$E" p99_ms)"
-printf '%-24s %16s %10s %10s\n' "mucd (component)" "$(val "$M" deliveries_per_s)" "$(val "$M" p50_ms)" "$(val "$M" p99_ms)"
-printf '%-24s %16s %10s %10s\n' "null component" "$(val "$N" deliveries_per_s)" "$(val "$N" p50_ms)" "$(val "$N" p99_ms)"
-awk -v m="$(val "$M" deliveries_per_s)" -v p="$(val "$E" deliveries_per_s)" \
-    -v n="$(val "$N" deliveries_per_s)" 'BEGIN {
-  printf "ratio mucd/ejabberd     %16.2f\n", m / p
-  printf "ratio ceiling/ejabberd  %16.2f   (null component: no MUC work)\n", n / p
-  printf "ratio mucd/ceiling      %16.2f\n", m / n }'
+print_e2e_table ejabberd ejabberd "$E" "$M" "$N"
 printf 'CPU during fan-out (%% of one core): %-9s %9s %9s %9s\n' "" ejabberd component driver
 for row in "ejabberd mod_muc:$E" "mucd (component):$M" "null component:$N"; do
   name=${row%%:*} out=${row#*:}
