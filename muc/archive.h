@@ -17,12 +17,20 @@
  * rooms are never written to the store) and there is a store. */
 bool archive_on(const room_t *room);
 
-/* Stores a broadcast groupchat message m (from room/nick, no 'to', with
- * its stanza-id `sid`) when the room archives; call BEFORE broadcasting.
- * MUC_OK (also when the room does not archive) or ERR_RESOURCE_CONSTRAINT
- * (nothing stored; broadcast nothing). */
-muc_err_t archive_append(room_t *room, const char *nick, xmpp_stanza_t *m,
+/* Stores a broadcast groupchat message (xml[0..len): its text from
+ * xmpp_stanza_to_text, from room/nick, no 'to', with its stanza-id `sid`)
+ * when the room archives; call BEFORE broadcasting. MUC_OK (also when the
+ * room does not archive) or ERR_RESOURCE_CONSTRAINT (nothing stored;
+ * broadcast nothing). */
+muc_err_t archive_append(room_t *room, const char *nick, const char *xml, size_t len,
                          const char *sid);
+
+/* The text of a top-level <message/> as the archive stores it: with
+ * xmlns='jabber:client' on the root (libstrophe leaves a top-level stanza's
+ * namespace out of its text; inside <forwarded/> it is needed). A malloc'd
+ * NUL-terminated string the caller frees, or NULL (no memory, or not a
+ * <message>). */
+char *archive_record_xml(const char *xml, size_t len);
 
 /* Age retention: removes expired entries in a small transaction. */
 void archive_tick(service_t *svc);

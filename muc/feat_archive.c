@@ -66,31 +66,33 @@ const room_feature_t feat_archive = {
 
 /* ---- write -------------------------------------------------------------- */
 
-muc_err_t archive_append(room_t *room, const char *nick, xmpp_stanza_t *m,
+char *archive_record_xml(const char *xml, size_t len)
+{
+    static const char tag[] = "<message", ns[] = " xmlns='jabber:client'";
+    size_t tl = sizeof tag - 1, nl = sizeof ns - 1;
+    if (len <= tl || memcmp(xml, tag, tl) != 0 || (xml[tl] != ' ' && xml[tl] != '>'))
+        return NULL;
+    const char *gt = memchr(xml, '>', len);
+    for (const char *q = xml; gt && q + 6 <= gt; q++)
+        if (memcmp(q, "xmlns=", 6) == 0) {
+            nl = 0; /* it has its own */
+            break;
+        }
+    char *text = malloc(len + nl + 1);
+    if (!text) return NULL;
+    memcpy(text, tag, tl);
+    memcpy(text + tl, ns, nl);
+    memcpy(text + tl + nl, xml + tl, len - tl);
+    text[len + nl] = '\0';
+    return text;
+}
+
+muc_err_t archive_append(room_t *room, const char *nick, const char *xml, size_t len,
                          const char *sid)
 {
     if (!archive_on(room)) return MUC_OK;
     service_t *svc = room->svc;
-    char *xml = NULL;
-    size_t len = 0;
-    if (xmpp_stanza_to_text(m, &xml, &len) != 0) return ERR_RESOURCE_CONSTRAINT;
-    /* inside <forwarded xmlns=urn:xmpp:forward:0> it needs its own namespace,
-     * which libstrophe leaves out of a top-level stanza's text */
-    static const char tag[] = "<message", ns[] = " xmlns='jabber:client'";
-    size_t tl = sizeof tag - 1, nl = sizeof ns - 1;
-    const char *gt = memchr(xml, '>', len);
-    bool has_ns = false;
-    for (const char *q = xml; gt && q + 6 <= gt && !has_ns; q++)
-        has_ns = memcmp(q, "xmlns=", 6) == 0;
-    char *text = len > tl && memcmp(xml, tag, tl) == 0 ? malloc(len + nl + 1) : NULL;
-    if (text && has_ns) nl = 0;
-    if (text) {
-        memcpy(text, tag, tl);
-        memcpy(text + tl, ns, nl);
-        memcpy(text + tl + nl, xml + tl, len - tl);
-        text[len + nl] = '\0';
-    }
-    xmpp_free(svc->ctx, xml);
+    char *text = archive_record_xml(xml, len);
     if (!text) return ERR_RESOURCE_CONSTRAINT;
     store_rc_t src =
         store_archive_append(svc->store, room->name, (int64_t)svc->now() * 1000, sid,

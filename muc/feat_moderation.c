@@ -40,7 +40,6 @@
 #define NS_RETRACT0  "urn:xmpp:message-retract:0"
 #define NS_RETRACT1  "urn:xmpp:message-retract:1"
 #define NS_FASTEN    "urn:xmpp:fasten:0"
-#define NS_CLIENT    "jabber:client"
 
 static void disco(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *query)
 {
@@ -197,23 +196,7 @@ static muc_err_t retract_stored(room_t *room, xmpp_stanza_t *orig, bool archived
         int rc = t ? xmpp_stanza_to_text(t, &xml, &len) : -1;
         if (t) xmpp_stanza_release(t);
         if (rc != 0) return ERR_RESOURCE_CONSTRAINT;
-        /* libstrophe leaves a top-level stanza's namespace out of its text;
-         * inside <forwarded/> it needs it (as archive_append does) */
-        static const char tag[] = "<message", ns[] = " xmlns='" NS_CLIENT "'";
-        char *text = len > sizeof tag - 1 && memcmp(xml, tag, sizeof tag - 1) == 0
-                         ? malloc(len + sizeof ns)
-                         : NULL;
-        if (text) {
-            const char *gt = memchr(xml, '>', len);
-            bool has_ns = false;
-            for (const char *c = xml; gt && c + 6 <= gt && !has_ns; c++)
-                has_ns = memcmp(c, "xmlns=", 6) == 0;
-            size_t nl = has_ns ? 0 : sizeof ns - 1, tl = sizeof tag - 1;
-            memcpy(text, xml, tl);
-            memcpy(text + tl, ns, nl);
-            memcpy(text + tl + nl, xml + tl, len - tl);
-            text[len + nl] = '\0';
-        }
+        char *text = archive_record_xml(xml, len);
         xmpp_free(room->svc->ctx, xml);
         if (!text) return ERR_RESOURCE_CONSTRAINT;
         store_rc_t src = store_archive_replace(room->svc->store, room->name, sid, text);

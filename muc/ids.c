@@ -1,6 +1,7 @@
 /* ids.c - stanza ids, occupant ids and room secrets. */
 #include "muc/ids.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strophe.h>
 #include <sys/random.h>
@@ -30,10 +31,9 @@ void ids_random(unsigned char *buf, size_t len)
     }
 }
 
-static void base64url(const unsigned char *in, size_t len, char *out)
+/* base64 of in[0..len) over the 64-letter alphabet abc, unpadded. */
+static void base64_with(const char *abc, const unsigned char *in, size_t len, char *out)
 {
-    static const char abc[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     size_t o = 0;
     for (size_t i = 0; i < len; i += 3) {
         unsigned v = (unsigned)in[i] << 16;
@@ -45,6 +45,19 @@ static void base64url(const unsigned char *in, size_t len, char *out)
         if (i + 2 < len) out[o++] = abc[v & 63];
     }
     out[o] = '\0';
+}
+
+static void base64url(const unsigned char *in, size_t len, char *out)
+{
+    base64_with("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", in,
+                len, out);
+}
+
+/* The base64url letters in ASCII order: text order is byte order. */
+static void base64_sorted(const unsigned char *in, size_t len, char *out)
+{
+    base64_with("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz", in,
+                len, out);
 }
 
 /* HMAC-SHA1 (RFC 2104) over libstrophe's SHA-1. */
@@ -77,9 +90,22 @@ void ids_occupant_id(const unsigned char secret[IDS_SECRET_LEN], const char *bar
 
 void ids_stanza_id(char out[IDS_STANZA_ID_SIZE])
 {
+    static uint64_t last_ms;
+    static uint16_t counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    if (ms > last_ms)
+        last_ms = ms, counter = 0;
+    else if (++counter == 0)
+        last_ms++; /* 65536 ids in one millisecond: borrow the next one */
     unsigned char raw[16];
-    ids_random(raw, sizeof raw);
-    base64url(raw, sizeof raw, out);
+    for (int i = 0; i < 6; i++)
+        raw[i] = (unsigned char)(last_ms >> (40 - 8 * i));
+    raw[6] = (unsigned char)(counter >> 8);
+    raw[7] = (unsigned char)counter;
+    ids_random(raw + 8, 8);
+    base64_sorted(raw, sizeof raw, out);
 }
 
 void ids_secret_to_hex(const unsigned char secret[IDS_SECRET_LEN],

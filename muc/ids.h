@@ -21,7 +21,11 @@ void ids_random(unsigned char *buf, size_t len);
 void ids_occupant_id(const unsigned char secret[IDS_SECRET_LEN], const char *bare_jid,
                      char out[IDS_OCCUPANT_ID_SIZE]);
 
-/* A new unique stanza id (128 random bits, base64url). */
+/* A new unique stanza id: 48 bits of Unix time in ms, a 16-bit counter
+ * and 64 random bits, in base64url letters taken in ASCII order, so the
+ * ids of a process sort (strcmp) in the order they were made. In order,
+ * the archive's id index (storage.h) grows at its end like the archive
+ * itself: a batch of appends dirties a few pages, not one per message. */
 void ids_stanza_id(char out[IDS_STANZA_ID_SIZE]);
 
 /* Hex text of a secret and back; ids_secret_from_hex returns false when

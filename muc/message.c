@@ -73,16 +73,21 @@ static muc_err_t change_subject(request_t *req, room_t *room, occupant_t *occ,
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
     char sid[IDS_STANZA_ID_SIZE];
     add_stanza_id(room, m, sid);
+    char *xml = NULL;
+    size_t len = 0;
+    muc_err_t err =
+        xmpp_stanza_to_text(m, &xml, &len) == 0 ? MUC_OK : ERR_RESOURCE_CONSTRAINT;
     /* archived first: if the room record then fails, the archive holds a
      * change nobody saw (never the reverse) */
-    muc_err_t err = archive_append(room, occ->nick, m, sid);
+    if (!err) err = archive_append(room, occ->nick, xml, len, sid);
     char *text = err ? NULL : xmpp_stanza_get_text(subject);
     persist_state_t ps = {
         .subject = text, .subject_nick = occ->nick, .set_subject = true};
     if (!err) err = persist_room(room, &ps);
     if (!err) room_set_subject(room, text, occ->nick);
     if (text) xmpp_free(req->ctx, text);
-    if (!err) muc_broadcast(room, m, req->out);
+    if (!err) muc_broadcast_text(room, xml, len, req->out);
+    if (xml) xmpp_free(req->ctx, xml);
     xmpp_stanza_release(m);
     return err;
 }
@@ -106,14 +111,18 @@ static muc_err_t groupchat(request_t *req)
         xmpp_stanza_release(m); /* the retraction failed: relay nothing */
         return ERR_RESOURCE_CONSTRAINT;
     }
-    if (body && archive_append(room, occ->nick, m, sid) != MUC_OK) {
-        xmpp_stanza_release(m); /* stored before shown: nothing is broadcast */
-        return ERR_RESOURCE_CONSTRAINT;
+    /* serialized once: the archive record and every copy are this text */
+    char *xml = NULL;
+    size_t len = 0;
+    err = xmpp_stanza_to_text(m, &xml, &len) == 0 ? MUC_OK : ERR_RESOURCE_CONSTRAINT;
+    if (!err && body) err = archive_append(room, occ->nick, xml, len, sid);
+    if (!err) { /* stored before shown: else nothing is broadcast */
+        muc_broadcast_text(room, xml, len, req->out);
+        if (body) room_history_add(room, m, req->svc->now());
     }
-    muc_broadcast(room, m, req->out);
-    if (body) room_history_add(room, m, req->svc->now());
+    if (xml) xmpp_free(req->ctx, xml);
     xmpp_stanza_release(m);
-    return MUC_OK;
+    return err;
 }
 
 muc_err_t message_to_room(request_t *req)

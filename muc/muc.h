@@ -22,6 +22,8 @@ bool muc_sees_jids(const room_t *room, const occupant_t *viewer);
 
 /* Sends tmpl (borrowed) to every session of every occupant. */
 void muc_broadcast(room_t *room, xmpp_stanza_t *tmpl, out_sink_t *out);
+/* The same from the template's text (xml[0..len), no 'to'; borrowed). */
+void muc_broadcast_text(room_t *room, const char *xml, size_t len, out_sink_t *out);
 
 /* Sends the discussion history the join presence `join` (borrowed, may hold
  * <x xmlns=muc><history/></x>) asks for, then the subject, to `to`. */

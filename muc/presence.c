@@ -38,14 +38,27 @@ bool muc_sees_jids(const room_t *room, const occupant_t *viewer)
     return room->cfg.whois_anyone || (viewer && viewer->role == ROLE_MODERATOR);
 }
 
+/* Sends the begun broadcast b to every session in the room, and ends it. */
+static void bcast_to_all(room_t *room, out_bcast_t *b)
+{
+    for (occupant_t *o = room->first; o; o = o->next)
+        for (session_t *s = o->sessions; s; s = s->next)
+            out_bcast_to(b, s->jid);
+    out_bcast_end(b);
+}
+
 void muc_broadcast(room_t *room, xmpp_stanza_t *tmpl, out_sink_t *out)
 {
     out_bcast_t b;
     out_bcast_begin(&b, out, tmpl);
-    for (occupant_t *o = room->first; o; o = o->next)
-        for (session_t *s = o->sessions; s; s = s->next)
-            out_bcast_to(&b, s->jid);
-    out_bcast_end(&b);
+    bcast_to_all(room, &b);
+}
+
+void muc_broadcast_text(room_t *room, const char *xml, size_t len, out_sink_t *out)
+{
+    out_bcast_t b;
+    out_bcast_begin_text(&b, out, room->svc->ctx, xml, len);
+    bcast_to_all(room, &b);
 }
 
 /* Whether a presence child is carried in the room: not MUC protocol

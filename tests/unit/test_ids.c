@@ -270,6 +270,24 @@ static void test_occupant_id_stable_over_restart(void **state)
     assert_int_equal(remove_dir(dir), 0);
 }
 
+/* Stanza ids are unique and sort in the order they were made (the
+ * archive's id index relies on it for locality), in base64url letters. */
+static void test_stanza_ids_unique_and_in_order(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    char prev[IDS_STANZA_ID_SIZE] = "", id[IDS_STANZA_ID_SIZE];
+    for (int i = 0; i < N; i++) {
+        ids_stanza_id(id);
+        assert_int_equal(strlen(id), IDS_STANZA_ID_SIZE - 1);
+        assert_int_equal(strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789-_"),
+                         IDS_STANZA_ID_SIZE - 1);
+        assert_true(strcmp(prev, id) < 0); /* strictly increasing: unique */
+        memcpy(prev, id, sizeof id);
+    }
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
 int main(void)
@@ -283,6 +301,7 @@ int main(void)
         T(test_self_ping),
         T(test_room_advertises_ids_and_self_ping),
         T(test_occupant_id_stable_over_restart),
+        cmocka_unit_test(test_stanza_ids_unique_and_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
