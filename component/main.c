@@ -39,6 +39,9 @@ static void install_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* a file-size limit (ulimit -f) makes a store write fail with EFBIG,
+     * which the store reports like any write error, instead of killing us */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 /* Forwards libstrophe's log lines into ours; its debug output is wire-level
