@@ -18,9 +18,9 @@
  *   start/end (bisection on timestamps), with (room/nick: the stored nick;
  *   any other JID matches nothing), before-id/after-id/ids, RSM max (capped
  *   at ARCHIVE_MAX_PAGE)/after/before/index, flip-page. A page costs
- *   O(log n + page); `with` scans forward, at most SCAN_LIMIT entries per
- *   page, and then omits <count/> (every other query has an exact count:
- *   a room's sequences are contiguous, see storage.h).
+ *   O(log n + page); `with` reads the archive's sender index (storage.h)
+ *   and omits <count/> and the first's index (every other query has an
+ *   exact count: a room's sequences are contiguous, see storage.h).
  * - retention: [muc] archive_max_messages on every append (bounded work),
  *   archive_max_days from service_tick in small transactions. */
 #include <stdio.h>
@@ -39,7 +39,7 @@
 #include "disco/rsm.h"
 #include "storage/storage.h"
 
-#define SCAN_LIMIT   5000 /* entries a `with` page reads at most */
+#define SCAN_LIMIT   5000 /* entries a `with` page scans without the index */
 #define PRUNE_BUDGET 200  /* deletions per service_tick */
 
 bool archive_on(const room_t *room)

@@ -1,12 +1,17 @@
 /* archive.c - the room archive (XEP-0313) in LMDB: see storage.h.
  *
- * "archive":     "room\0" + u64 BE sequence -> record (codec below)
- * "archive_ids": "room\0" + stanza-id       -> u64 BE sequence
+ * "archive":      "room\0" + u64 BE sequence -> record (codec below)
+ * "archive_ids":  "room\0" + stanza-id       -> u64 BE sequence
+ * "archive_with": "room\0" + u64 BE FNV-1a hash of the nick + u64 BE
+ *                 sequence -> "" (the sender index of `with` queries: a
+ *                 fixed-size key whatever the nick's length; a page reads
+ *                 the index and drops the rare other nick of equal hash)
  *
  * Every function runs one short transaction; with batching on
  * (store_set_batching), appends join the open batch transaction instead and
  * the reads go through it. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +102,26 @@ void store_arch_msgs_free(store_arch_msg_t *m, size_t n)
 
 /* ---- keys ---------------------------------------------------------------- */
 
+typedef struct arch_dbs {
+    MDB_dbi arch, ids, with;
+    bool has_with; /* false: a read-only store from before the index */
+} arch_dbs_t;
+
+static bool dbs_of(store_t *st, arch_dbs_t *d)
+{
+    if (!store_archive_dbis(st, &d->arch, &d->ids)) return false;
+    d->has_with = store_archive_with_dbi(st, &d->with);
+    return true;
+}
+
+static uint64_t nick_hash(const char *nick)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (const unsigned char *p = (const unsigned char *)nick; *p; p++)
+        h = (h ^ *p) * 0x100000001b3u;
+    return h;
+}
+
 /* "room\0" + 8 bytes of seq; or with tail, "room\0" + tail. */
 static int room_key(const char *room, uint64_t seq, const char *tail, unsigned char *buf,
                     MDB_val *k)
@@ -109,6 +134,19 @@ static int room_key(const char *room, uint64_t seq, const char *tail, unsigned c
     else
         be64(buf + rl + 1, seq);
     *k = (MDB_val){rl + 1 + tl, buf};
+    return 0;
+}
+
+/* "room\0" + hash(nick) + seq: the sender index key. */
+static int with_key(const char *room, const char *nick, uint64_t seq, unsigned char *buf,
+                    MDB_val *k)
+{
+    size_t rl = strlen(room);
+    if (rl + 1 + 16 > 511) return EINVAL;
+    memcpy(buf, room, rl + 1);
+    be64(buf + rl + 1, nick_hash(nick));
+    be64(buf + rl + 9, seq);
+    *k = (MDB_val){rl + 17, buf};
     return 0;
 }
 
@@ -146,29 +184,28 @@ static int bounds_in(MDB_cursor *c, const char *room, uint64_t *first, uint64_t 
     return 0;
 }
 
-/* Deletes entry (k, v) of the archive and its id index entry. */
-static int del_entry(MDB_txn *txn, MDB_dbi ids, const char *room, MDB_cursor *c,
-                     const MDB_val *v)
+/* Deletes entry (k, v) of the archive and its index entries. */
+static int del_entry(MDB_txn *txn, const arch_dbs_t *d, const char *room, MDB_cursor *c,
+                     const MDB_val *k, const MDB_val *v)
 {
     store_arch_msg_t m;
+    int rc = 0;
     if (codec_arch_decode(v->mv_data, v->mv_size, &m) == 0) {
         unsigned char buf[KEY_MAX];
         MDB_val ik;
-        if (room_key(room, 0, m.id, buf, &ik) == 0) {
-            int rc = mdb_del(txn, ids, &ik, NULL);
-            if (rc && rc != MDB_NOTFOUND) {
-                store_arch_msgs_free(&m, 1);
-                return rc;
-            }
-        }
+        if (room_key(room, 0, m.id, buf, &ik) == 0) rc = mdb_del(txn, d->ids, &ik, NULL);
+        if ((rc == 0 || rc == MDB_NOTFOUND) && d->has_with &&
+            with_key(room, m.nick, key_seq(k), buf, &ik) == 0)
+            rc = mdb_del(txn, d->with, &ik, NULL);
         store_arch_msgs_free(&m, 1);
     }
+    if (rc && rc != MDB_NOTFOUND) return rc;
     return mdb_cursor_del(c, 0);
 }
 
 /* Removes up to `limit` of the room's oldest entries: the `excess` first,
  * then (excess 0) those older than cutoff_ms. */
-static int prune_room(MDB_txn *txn, MDB_dbi arch, MDB_dbi ids, const char *room,
+static int prune_room(MDB_txn *txn, const arch_dbs_t *d, const char *room,
                       uint64_t excess, int64_t cutoff_ms, size_t limit, size_t *removed)
 {
     unsigned char buf[KEY_MAX];
@@ -177,7 +214,7 @@ static int prune_room(MDB_txn *txn, MDB_dbi arch, MDB_dbi ids, const char *room,
     int rc = room_key(room, 0, NULL, buf, &k);
     if (rc) return rc;
     size_t plen = k.mv_size - 8;
-    if ((rc = mdb_cursor_open(txn, arch, &c)) != 0) return rc;
+    if ((rc = mdb_cursor_open(txn, d->arch, &c)) != 0) return rc;
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && *removed < limit && in_room(&k, buf, plen)) {
         if (excess == 0) {
@@ -187,7 +224,7 @@ static int prune_room(MDB_txn *txn, MDB_dbi arch, MDB_dbi ids, const char *room,
         } else {
             excess--;
         }
-        if ((rc = del_entry(txn, ids, room, c, &v)) != 0) break;
+        if ((rc = del_entry(txn, d, room, c, &k, &v)) != 0) break;
         (*removed)++;
         rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
         if (rc == EINVAL) rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
@@ -196,16 +233,45 @@ static int prune_room(MDB_txn *txn, MDB_dbi arch, MDB_dbi ids, const char *room,
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Puts message m as entry seq of the room with its index entries. */
+static int put_entry(MDB_txn *txn, const arch_dbs_t *d, const char *room, uint64_t seq,
+                     const store_arch_msg_t *m)
+{
+    unsigned char kbuf[KEY_MAX], ibuf[KEY_MAX], sbuf[8];
+    MDB_val k, ik, v;
+    size_t len = 0;
+    void *rec = NULL;
+    int rc = room_key(room, seq, NULL, kbuf, &k);
+    if (rc == 0) rc = room_key(room, 0, m->id, ibuf, &ik);
+    if (rc == 0 && !(rec = codec_arch_encode(m, &len))) rc = ENOMEM;
+    if (rc == 0) {
+        v = (MDB_val){len, rec};
+        rc = mdb_put(txn, d->arch, &k, &v, 0);
+    }
+    free(rec);
+    if (rc == 0) {
+        be64(sbuf, seq);
+        v = (MDB_val){8, sbuf};
+        rc = mdb_put(txn, d->ids, &ik, &v, MDB_NOOVERWRITE);
+    }
+    if (rc == 0 && d->has_with &&
+        with_key(room, m->nick ? m->nick : "", seq, ibuf, &ik) == 0) {
+        v = (MDB_val){0, NULL};
+        rc = mdb_put(txn, d->with, &ik, &v, 0);
+    }
+    return rc;
+}
+
 /* The append inside txn: 0 or an LMDB error (txn then unusable). */
-static int append_in(MDB_txn *txn, MDB_dbi arch, MDB_dbi ids, const char *room,
-                     int64_t ts_ms, const char *id, const char *nick, const char *xml,
+static int append_in(MDB_txn *txn, const arch_dbs_t *d, const char *room, int64_t ts_ms,
+                     const char *id, const char *nick, const char *xml,
                      uint64_t max_messages, uint64_t *seq)
 {
     MDB_cursor *c;
     MDB_val lastv;
     uint64_t first = 0, last = 0;
     int rc;
-    if ((rc = mdb_cursor_open(txn, arch, &c)) == 0) {
+    if ((rc = mdb_cursor_open(txn, d->arch, &c)) == 0) {
         rc = bounds_in(c, room, &first, &last, &lastv);
         if (rc == 0 && lastv.mv_size >= 9) {
             int64_t lts = (int64_t)rd64((const unsigned char *)lastv.mv_data + 1);
@@ -214,30 +280,14 @@ static int append_in(MDB_txn *txn, MDB_dbi arch, MDB_dbi ids, const char *room,
         mdb_cursor_close(c);
         if (rc == MDB_NOTFOUND) rc = 0, first = 1, last = 0;
     }
-    unsigned char kbuf[KEY_MAX], ibuf[KEY_MAX], sbuf[8];
-    MDB_val k, ik, v;
     store_arch_msg_t m = {
         .ts_ms = ts_ms, .id = (char *)id, .nick = (char *)nick, .xml = (char *)xml};
-    size_t len = 0;
-    void *rec = NULL;
-    if (rc == 0) rc = room_key(room, last + 1, NULL, kbuf, &k);
-    if (rc == 0) rc = room_key(room, 0, id, ibuf, &ik);
-    if (rc == 0 && !(rec = codec_arch_encode(&m, &len))) rc = ENOMEM;
-    if (rc == 0) {
-        v = (MDB_val){len, rec};
-        rc = mdb_put(txn, arch, &k, &v, 0);
-    }
-    free(rec);
-    if (rc == 0) {
-        be64(sbuf, last + 1);
-        v = (MDB_val){8, sbuf};
-        rc = mdb_put(txn, ids, &ik, &v, MDB_NOOVERWRITE);
-    }
+    if (rc == 0) rc = put_entry(txn, d, room, last + 1, &m);
     size_t removed = 0;
     uint64_t count = last + 2 - first;
     if (rc == 0 && max_messages && count > max_messages)
-        rc = prune_room(txn, arch, ids, room, count - max_messages, 0, PRUNE_PER_APPEND,
-                        &removed);
+        rc =
+            prune_room(txn, d, room, count - max_messages, 0, PRUNE_PER_APPEND, &removed);
     if (rc == 0) *seq = last + 1;
     return rc;
 }
@@ -246,14 +296,14 @@ store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
                                 const char *id, const char *nick, const char *xml,
                                 uint64_t max_messages, uint64_t *seq)
 {
-    MDB_dbi arch, ids;
+    arch_dbs_t d;
     MDB_txn *txn;
     uint64_t s = 0;
-    if (!store_archive_dbis(st, &arch, &ids)) return store_fail(st, "archive", EINVAL);
+    if (!dbs_of(st, &d)) return store_fail(st, "archive", EINVAL);
     if (!store_batching(st)) {
         int rc = store_write_begin(st, &txn);
         if (rc) return store_fail(st, "begin", rc);
-        rc = append_in(txn, arch, ids, room, ts_ms, id, nick, xml, max_messages, &s);
+        rc = append_in(txn, &d, room, ts_ms, id, nick, xml, max_messages, &s);
         if (rc) {
             mdb_txn_abort(txn);
             return store_fail(st, "archive append", rc);
@@ -271,8 +321,7 @@ store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
                              .xml = (char *)xml,
                              .max_messages = max_messages};
     int rc = store_batch_begin(st, &txn);
-    if (rc == 0)
-        rc = append_in(txn, arch, ids, room, ts_ms, id, nick, xml, max_messages, &s);
+    if (rc == 0) rc = append_in(txn, &d, room, ts_ms, id, nick, xml, max_messages, &s);
     if (rc == 0) rc = store_batch_log(st, &e);
     if (rc == 0) return STORE_OK;
     /* the failed write spoilt the transaction: abort it, and write again the
@@ -284,8 +333,8 @@ store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
     const store_batch_entry_t *log = store_batch_entries(st, &n);
     for (size_t i = 0; i < n; i++) {
         if ((rc = store_batch_begin(st, &txn)) == 0)
-            rc = append_in(txn, arch, ids, log[i].room, log[i].ts_ms, log[i].id,
-                           log[i].nick, log[i].xml, log[i].max_messages, &s);
+            rc = append_in(txn, &d, log[i].room, log[i].ts_ms, log[i].id, log[i].nick,
+                           log[i].xml, log[i].max_messages, &s);
         if (rc) {
             store_batch_abort(st, rc); /* clears the log */
             break;
@@ -297,44 +346,50 @@ store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
 store_rc_t store_archive_import(store_t *st, const char *room,
                                 const store_arch_msg_t *msgs, size_t n)
 {
-    MDB_dbi arch, ids;
+    arch_dbs_t d;
     MDB_txn *txn;
     MDB_cursor *c;
     uint64_t first = 0, last = 0;
-    if (!store_archive_dbis(st, &arch, &ids)) return store_fail(st, "archive", EINVAL);
+    if (!dbs_of(st, &d)) return store_fail(st, "archive", EINVAL);
     int rc = store_write_begin(st, &txn);
     if (rc) return store_fail(st, "begin", rc);
-    if ((rc = mdb_cursor_open(txn, arch, &c)) == 0) {
+    if ((rc = mdb_cursor_open(txn, d.arch, &c)) == 0) {
         rc = bounds_in(c, room, &first, &last, NULL);
         mdb_cursor_close(c);
         if (rc == MDB_NOTFOUND) rc = 0, last = 0;
     }
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        unsigned char kbuf[KEY_MAX], ibuf[KEY_MAX], sbuf[8];
-        MDB_val k, ik, v;
-        size_t len = 0;
-        void *rec = NULL;
-        uint64_t s = last + 1 + i;
-        if ((rc = room_key(room, s, NULL, kbuf, &k)) != 0) break;
-        if ((rc = room_key(room, 0, msgs[i].id, ibuf, &ik)) != 0) break;
-        if (!(rec = codec_arch_encode(&msgs[i], &len))) rc = ENOMEM;
-        if (rc == 0) {
-            v = (MDB_val){len, rec};
-            rc = mdb_put(txn, arch, &k, &v, 0);
-        }
-        free(rec);
-        if (rc == 0) {
-            be64(sbuf, s);
-            v = (MDB_val){8, sbuf};
-            rc = mdb_put(txn, ids, &ik, &v, MDB_NOOVERWRITE);
-        }
-    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = put_entry(txn, &d, room, last + 1 + i, &msgs[i]);
     if (rc) {
         mdb_txn_abort(txn);
         return store_fail(st, "archive import", rc);
     }
     if ((rc = mdb_txn_commit(txn)) != 0) return store_fail(st, "commit", rc);
     return STORE_OK;
+}
+
+int archive_with_backfill(MDB_txn *txn, MDB_dbi archive, MDB_dbi with)
+{
+    MDB_cursor *c;
+    MDB_val k, v, e = {0, NULL};
+    int rc = mdb_cursor_open(txn, archive, &c);
+    if (rc) return rc;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const char *room = k.mv_data;
+        store_arch_msg_t m;
+        unsigned char buf[KEY_MAX];
+        MDB_val wk;
+        if (k.mv_size < 9 || memchr(room, '\0', k.mv_size) != room + k.mv_size - 9 ||
+            codec_arch_decode(v.mv_data, v.mv_size, &m) != 0)
+            continue; /* not an entry this version wrote: left alone */
+        if (with_key(room, m.nick, key_seq(&k), buf, &wk) == 0)
+            rc = mdb_put(txn, with, &wk, &e, 0);
+        store_arch_msgs_free(&m, 1);
+        if (rc) break;
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* Opens a read transaction and an archive cursor. */
@@ -458,22 +513,23 @@ store_rc_t store_archive_get(store_t *st, const char *room, uint64_t seq,
     return out_rc;
 }
 
-store_rc_t store_archive_page(store_t *st, const char *room, uint64_t lo, uint64_t hi,
-                              bool backward, const char *nick, size_t max, size_t scan,
-                              store_arch_msg_t *out, size_t *n, bool *more)
+/* Reads a page within txn: over the archive itself, or (by_index) over
+ * the sender index, each entry then read from the archive; see
+ * store_archive_page. 0 or an LMDB error. */
+static int page_in(MDB_txn *txn, const arch_dbs_t *d, const char *room, uint64_t lo,
+                   uint64_t hi, bool backward, const char *nick, bool by_index,
+                   size_t max, size_t scan, store_arch_msg_t *out, size_t *n, bool *more)
 {
-    MDB_txn *txn;
+    unsigned char buf[KEY_MAX], abuf[KEY_MAX];
+    MDB_val k, v, ak;
     MDB_cursor *c;
-    unsigned char buf[KEY_MAX];
-    MDB_val k, v;
-    *n = 0;
-    *more = false;
-    if (lo > hi || lo == 0) return STORE_OK;
-    if (room_key(room, backward ? hi : lo, NULL, buf, &k) != 0) return STORE_OK;
+    uint64_t at = backward ? hi : lo;
+    int rc =
+        by_index ? with_key(room, nick, at, buf, &k) : room_key(room, at, NULL, buf, &k);
+    if (rc) return 0; /* a name no entry can have */
     size_t plen = k.mv_size - 8;
-    store_rc_t src = read_begin(st, &txn, &c, NULL);
-    if (src) return src == STORE_ERR_NOTFOUND ? STORE_OK : src;
-    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    if ((rc = mdb_cursor_open(txn, by_index ? d->with : d->arch, &c)) != 0) return rc;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     if (backward) {
         if (rc == MDB_NOTFOUND)
             rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
@@ -486,21 +542,49 @@ store_rc_t store_archive_page(store_t *st, const char *room, uint64_t lo, uint64
         uint64_t s = key_seq(&k);
         if (s < lo || s > hi) break;
         if (*n == max || read == scan) {
-            *more = true;
+            *more = true; /* by index: rarely a same-hash nick's entry */
             break;
         }
         read++;
+        if (by_index) {
+            room_key(room, s, NULL, abuf, &ak);
+            int grc = mdb_get(txn, d->arch, &ak, &v);
+            if (grc == MDB_NOTFOUND) continue;
+            if (grc) {
+                rc = grc;
+                break;
+            }
+        }
         store_arch_msg_t m;
         if (codec_arch_decode(v.mv_data, v.mv_size, &m) != 0) continue; /* skipped */
-        if (nick && strcmp(nick, m.nick) != 0) {
+        if (nick && strcmp(nick, m.nick) != 0) { /* scanning, or a same-hash nick */
             store_arch_msgs_free(&m, 1);
             continue;
         }
         m.seq = s;
         out[(*n)++] = m;
     }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+store_rc_t store_archive_page(store_t *st, const char *room, uint64_t lo, uint64_t hi,
+                              bool backward, const char *nick, size_t max, size_t scan,
+                              store_arch_msg_t *out, size_t *n, bool *more)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    arch_dbs_t d;
+    *n = 0;
+    *more = false;
+    if (lo > hi || lo == 0 || !dbs_of(st, &d)) return STORE_OK;
+    store_rc_t src = read_begin(st, &txn, &c, NULL);
+    if (src) return src == STORE_ERR_NOTFOUND ? STORE_OK : src;
+    bool by_index = nick && d.has_with;
+    int rc = page_in(txn, &d, room, lo, hi, backward, nick, by_index, max,
+                     by_index ? SIZE_MAX : scan, out, n, more);
     read_end(st, txn, c);
-    if (rc && rc != MDB_NOTFOUND) {
+    if (rc) {
         store_arch_msgs_free(out, *n);
         *n = 0;
         return store_fail(st, "archive page", rc);
@@ -510,13 +594,14 @@ store_rc_t store_archive_page(store_t *st, const char *room, uint64_t lo, uint64
 
 int archive_delete_room(store_t *st, MDB_txn *txn, const char *room)
 {
-    MDB_dbi dbis[2];
-    if (!store_archive_dbis(st, &dbis[0], &dbis[1])) return 0;
+    arch_dbs_t d;
+    if (!dbs_of(st, &d)) return 0;
+    MDB_dbi dbis[] = {d.arch, d.ids, d.with};
     unsigned char buf[KEY_MAX];
     MDB_val k, v;
-    if (room_key(room, 0, "", buf, &k) != 0) return 0; /* "room\0": both prefixes */
+    if (room_key(room, 0, "", buf, &k) != 0) return 0; /* "room\0": every prefix */
     size_t plen = k.mv_size;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < (d.has_with ? 3 : 2); i++) {
         MDB_cursor *c;
         int rc = mdb_cursor_open(txn, dbis[i], &c);
         if (rc) return rc;
@@ -535,12 +620,12 @@ int archive_delete_room(store_t *st, MDB_txn *txn, const char *room)
 store_rc_t store_archive_prune_age(store_t *st, int64_t cutoff_ms, size_t budget,
                                    char *resume, size_t resume_cap, size_t *removed)
 {
-    MDB_dbi arch, ids;
+    arch_dbs_t d;
     MDB_txn *txn;
     MDB_cursor *c;
     MDB_val k, v;
     *removed = 0;
-    if (!store_archive_dbis(st, &arch, &ids)) return STORE_OK;
+    if (!dbs_of(st, &d)) return STORE_OK;
     int rc = store_write_begin(st, &txn);
     if (rc) return store_fail(st, "begin", rc);
     char room[KEY_MAX];
@@ -553,7 +638,7 @@ store_rc_t store_archive_prune_age(store_t *st, int64_t cutoff_ms, size_t budget
             room[0] = '\0';
             break;
         }
-        if ((rc = mdb_cursor_open(txn, arch, &c)) != 0) break;
+        if ((rc = mdb_cursor_open(txn, d.arch, &c)) != 0) break;
         rc = room[0] ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
                      : mdb_cursor_get(c, &k, &v, MDB_FIRST);
         if (rc == 0) snprintf(room, sizeof room, "%s", (const char *)k.mv_data);
@@ -564,7 +649,7 @@ store_rc_t store_archive_prune_age(store_t *st, int64_t cutoff_ms, size_t budget
             break;
         }
         if (rc) break;
-        rc = prune_room(txn, arch, ids, room, 0, cutoff_ms, budget, removed);
+        rc = prune_room(txn, &d, room, 0, cutoff_ms, budget, removed);
         if (rc) break;
         if (*removed < budget) { /* done with this room: on to the next */
             size_t rl = strlen(room);

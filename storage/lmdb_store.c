@@ -25,6 +25,8 @@ struct store {
     bool has_avatars;             /* false: a read-only open of a store from before it */
     MDB_dbi archive, archive_ids; /* the room archive (archive.c) */
     bool has_archive;             /* false: a read-only open of a store from before it */
+    MDB_dbi archive_with;         /* the archive's sender index (archive.c) */
+    bool has_with;                /* false: a read-only open of a store from before it */
     /* The live listing: public temporary rooms of every mucd process on this
      * store, in an environment of its own (DIR/live) committed without
      * fsync: it is rebuilt as rooms come and go, never restored. */
@@ -89,6 +91,19 @@ static store_rc_t check_schema(store_t *st, MDB_txn *txn, const char *dir, char 
     return STORE_OK;
 }
 
+/* The archive's sender index; a store written before it gets it built
+ * from its archive here, once, in the opening transaction. */
+static int open_with_index(store_t *st, MDB_txn *txn)
+{
+    int rc = mdb_dbi_open(txn, "archive_with", 0, &st->archive_with);
+    if (rc == MDB_NOTFOUND && !st->read_only) {
+        rc = mdb_dbi_open(txn, "archive_with", MDB_CREATE, &st->archive_with);
+        if (rc == 0) rc = archive_with_backfill(txn, st->archive, st->archive_with);
+    }
+    st->has_with = rc == 0;
+    return rc == MDB_NOTFOUND ? 0 : rc; /* read-only, from before it: scans */
+}
+
 static store_rc_t open_dbs(store_t *st, const char *dir, char *err, size_t errlen)
 {
     MDB_txn *txn = NULL;
@@ -115,6 +130,7 @@ static store_rc_t open_dbs(store_t *st, const char *dir, char *err, size_t errle
         st->has_archive = rc == 0;
         if (rc == MDB_NOTFOUND && st->read_only) rc = 0; /* written before it */
     }
+    if (rc == 0 && st->has_archive) rc = open_with_index(st, txn);
     if (rc != 0) {
         if (txn) mdb_txn_abort(txn);
         snprintf(err, errlen, "%s: cannot open databases: %s", dir, mdb_strerror(rc));
@@ -344,6 +360,12 @@ bool store_archive_dbis(store_t *st, MDB_dbi *archive, MDB_dbi *ids)
     *archive = st->archive;
     *ids = st->archive_ids;
     return st->has_archive;
+}
+
+bool store_archive_with_dbi(store_t *st, MDB_dbi *with)
+{
+    *with = st->archive_with;
+    return st->has_archive && st->has_with;
 }
 
 static MDB_val val_of(const char *s)

@@ -197,9 +197,13 @@ store_rc_t store_archive_seq_at(store_t *st, const char *room, int64_t ts_ms,
                                 uint64_t *seq);
 /* Reads entries with lo <= seq <= hi, from lo upwards (or from hi downwards
  * when backward), keeping those whose nick equals `nick` (NULL: all), until
- * max were kept or `scan` entries were read. out (max entries) is filled
+ * max were kept. With a nick the sender index is read: O(log n + page).
+ * Without the index (a read-only open of a store from before it) the
+ * archive is scanned, at most `scan` entries. out (max entries) is filled
  * in the order read; *more tells whether an entry was left in the range
- * (true also when the scan stopped early). Free with store_arch_msgs_free. */
+ * (true also when the scan stopped early, and, rarely, when the entry
+ * left is another nick's with the same hash). Free with
+ * store_arch_msgs_free. */
 store_rc_t store_archive_page(store_t *st, const char *room, uint64_t lo, uint64_t hi,
                               bool backward, const char *nick, size_t max, size_t scan,
                               store_arch_msg_t *out, size_t *n, bool *more);

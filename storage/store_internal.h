@@ -14,6 +14,13 @@ MDB_env *store_env(store_t *st);
 /* The archive's databases; false when the store has none (read-only open
  * of a store from before them). */
 bool store_archive_dbis(store_t *st, MDB_dbi *archive, MDB_dbi *ids);
+/* The archive's sender index (archive.c: "room\0" + hash of the nick +
+ * sequence); false when the store has none (read-only open of a store
+ * from before it: `with` queries then scan). */
+bool store_archive_with_dbi(store_t *st, MDB_dbi *with);
+/* Builds the sender index of every archived message (a store from before
+ * it, opened for writing): 0 or an LMDB error. */
+int archive_with_backfill(MDB_txn *txn, MDB_dbi archive, MDB_dbi with);
 /* Deletes a room's whole archive inside txn (store_room_delete); 0 or an
  * LMDB error (archive.c). */
 int archive_delete_room(store_t *st, MDB_txn *txn, const char *room);

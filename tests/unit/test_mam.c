@@ -2,6 +2,7 @@
  * writing on broadcast, queries with every filter and RSM edge, who may
  * query, semi-anonymity of results, the archive switch, retention by count
  * and by age (a fake clock), restarts and deletion with the room. */
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +348,112 @@ static void test_store_codec_and_api(void **state)
     assert_int_equal(store_room_delete(p->st, "r"), STORE_OK);
     assert_int_equal(store_archive_bounds(p->st, "r", &first, &last), STORE_ERR_NOTFOUND);
     assert_int_equal(store_archive_seq_of(p->st, "r", "id4", &seq), STORE_ERR_NOTFOUND);
+}
+
+/* Entries in the store's sender index, read with LMDB itself. */
+static size_t with_entries(mfx_t *p)
+{
+    store_close(p->st);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_stat s = {0};
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, p->dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "archive_with", 0, &dbi), 0);
+    assert_int_equal(mdb_stat(txn, dbi, &s), 0);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    open_store(p);
+    return s.ms_entries;
+}
+
+/* Drops the sender index, as in a store written before it. */
+static void drop_with_index(mfx_t *p)
+{
+    store_close(p->st);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, p->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "archive_with", 0, &dbi), 0);
+    assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* `nick`'s entries of room "r" from lo, forward, up to max: their seqs. */
+static size_t by_nick(mfx_t *p, const char *nick, uint64_t lo, bool backward, size_t max,
+                      uint64_t *seqs, bool *more)
+{
+    store_arch_msg_t page[16];
+    size_t n;
+    assert_true(max <= 16);
+    assert_int_equal(store_archive_page(p->st, "r", lo, UINT64_MAX - 1, backward, nick,
+                                        max, 1, page, &n, more),
+                     STORE_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(page[i].nick, nick);
+        seqs[i] = page[i].seq;
+    }
+    store_arch_msgs_free(page, n);
+    return n;
+}
+
+/* `with` reads the sender index (the scan bound of 1 given to by_nick
+ * would stop a scan at once): pages of one nick among many, long nicks,
+ * the index kept by retention and deletion, and built for a store from
+ * before it. */
+static void test_with_index(void **state)
+{
+    mfx_t *p = *state;
+    store_set_batching(p->st, false);
+    static char longnick[1001];
+    memset(longnick, 'n', 1000);
+    const char *nicks[] = {"a", "b", "c", longnick};
+    for (int i = 0; i < 40; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "id%02d", i);
+        assert_int_equal(store_archive_append(p->st, "r", i * 1000, id, nicks[i % 4],
+                                              "<message/>", 0, NULL),
+                         STORE_OK);
+    }
+    uint64_t seqs[16];
+    bool more;
+    assert_int_equal(by_nick(p, "b", 1, false, 3, seqs, &more), 3);
+    assert_int_equal(seqs[0], 2);
+    assert_int_equal(seqs[2], 10);
+    assert_true(more);
+    assert_int_equal(by_nick(p, "b", 31, false, 16, seqs, &more), 2); /* 34 38 */
+    assert_int_equal(seqs[0], 34);
+    assert_false(more);
+    assert_int_equal(by_nick(p, longnick, 1, true, 2, seqs, &more), 2);
+    assert_int_equal(seqs[0], 40);
+    assert_int_equal(seqs[1], 36);
+    assert_int_equal(by_nick(p, "nobody", 1, false, 16, seqs, &more), 0);
+    assert_false(more);
+    assert_int_equal(with_entries(p), 40);
+    /* retention removes index entries with the messages */
+    assert_int_equal(
+        store_archive_append(p->st, "r", 99000, "id40", "a", "<message/>", 30, NULL),
+        STORE_OK);
+    assert_int_equal(with_entries(p), 30);
+    assert_int_equal(by_nick(p, "a", 1, false, 16, seqs, &more), 8);
+    assert_int_equal(seqs[0], 13);
+    /* a store from before the index gets it built on opening */
+    drop_with_index(p);
+    open_store(p);
+    assert_int_equal(with_entries(p), 30);
+    assert_int_equal(by_nick(p, "c", 1, false, 16, seqs, &more), 7);
+    assert_int_equal(seqs[0], 15);
+    /* deleted with the room */
+    assert_int_equal(store_room_delete(p->st, "r"), STORE_OK);
+    assert_int_equal(with_entries(p), 0);
 }
 
 /* ---- paging --------------------------------------------------------------- */
@@ -719,6 +826,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_store_codec_and_api, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_with_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_archive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_backward, setup, teardown),
