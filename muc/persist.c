@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "component/log.h"
+#include "muc/archive.h"
 #include "muc/muc.h"
 #include "muc/service.h"
 #include "muc/stanza.h"
@@ -164,7 +165,8 @@ static uint64_t get_be(const unsigned char *p, int bytes)
 
 static void save_history(room_t *room)
 {
-    if (!room->history_dirty || !room->svc->store) return;
+    /* an archiving room's history is its archive's newest messages */
+    if (!room->history_dirty || !room->svc->store || archive_on(room)) return;
     unsigned char *blob = NULL;
     size_t len = 0;
     for (size_t i = 0; i < room->history_count; i++) {
@@ -209,6 +211,53 @@ static void load_history(room_t *room)
         off += 12 + xl;
     }
     free(data);
+    room->history_dirty = false;
+}
+
+/* Adds those of the archived messages page[0..n) that have a body to the
+ * history: subject changes and retraction tombstones have none. */
+static void history_add_archived(room_t *room, const store_arch_msg_t *page, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        xmpp_stanza_t *m = xmpp_stanza_new_from_string(room->svc->ctx, page[i].xml);
+        if (!m) continue;
+        if (xmpp_stanza_get_child_by_name(m, "body")) {
+            stanza_strip_own_ns(m); /* as relayed: the stream's namespace */
+            stanza_fix_lang(m);
+            room_history_add(room, m, (time_t)(page[i].ts_ms / 1000));
+        }
+        xmpp_stanza_release(m);
+    }
+}
+
+/* The history of an archiving room: the newest messages of its archive,
+ * so that what was acknowledged is there after any restart, a crash
+ * included (the history blob is written on a clean unload only). Reads the
+ * newest HISTORY_WINDOW times the ring's size, oldest first; the ring
+ * keeps the newest. */
+#define HISTORY_WINDOW 4
+static void load_history_archived(room_t *room)
+{
+    store_t *st = room->svc->store;
+    size_t chunk = room->history_cap;
+    uint64_t first, last;
+    if (!chunk || store_archive_bounds(st, room->name, &first, &last) != STORE_OK) return;
+    uint64_t lo = last - first + 1 > HISTORY_WINDOW * chunk
+                      ? last + 1 - HISTORY_WINDOW * chunk
+                      : first;
+    store_arch_msg_t *page = calloc(chunk, sizeof *page);
+    bool more = page != NULL;
+    while (more && lo <= last) {
+        size_t n = 0;
+        if (store_archive_page(st, room->name, lo, last, false, NULL, chunk, chunk + 1,
+                               page, &n, &more) != STORE_OK ||
+            n == 0)
+            break;
+        history_add_archived(room, page, n);
+        lo = page[n - 1].seq + 1;
+        store_arch_msgs_free(page, n);
+    }
+    free(page);
     room->history_dirty = false;
 }
 
@@ -263,7 +312,10 @@ room_t *persist_load(service_t *svc, const char *name)
         apply_record(room, &rec);
         for (size_t i = 0; i < n; i++)
             room_set_affiliation(room, affs[i].jid, (affiliation_t)affs[i].affiliation);
-        load_history(room);
+        if (archive_on(room))
+            load_history_archived(room);
+        else
+            load_history(room);
         load_avatar(room);
         LOG_D("storage", "room %s loaded (%zu affiliations)", room->jid, n);
     }

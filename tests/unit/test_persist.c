@@ -487,20 +487,29 @@ static void test_subject_survives_restart(void **state)
     xmpp_free(p->fx->ctx, text);
 }
 
-static void test_history_survives_unload_and_reload(void **state)
+/* The history of a persistent room survives unloading and restarts: from
+ * the archive when the room archives (no history blob is written then),
+ * else from the blob written when the room is unloaded. */
+static void history_survives_unload_and_reload(pfx_t *p, bool archived)
 {
-    pfx_t *p = *state;
     char got[256];
-    create_persistent(p);
+    if (archived)
+        create_persistent(p);
+    else
+        create_room_with(p, CONFIG(ALICE, "create",
+                                   FIELD("persistentroom", "1")
+                                       FIELD("enablearchiving", "0")));
     feed(p, GROUPCHAT(ALICE, "one"));
+    feed(p, SUBJECT(ALICE, "not history"));
     feed(p, GROUPCHAT(ALICE, "two"));
     feed(p, GROUPCHAT(ALICE, "three"));
     assert_false(any_error(p->fx));
     feed(p, LEAVE(ALICE, "Alice"));
     assert_null(service_room_loaded(p->fx->svc, ROOM_NAME));
-    void *blob;
+    void *blob = NULL;
     size_t len;
-    assert_int_equal(store_history_load(p->st, ROOM_NAME, &blob, &len), STORE_OK);
+    assert_int_equal(store_history_load(p->st, ROOM_NAME, &blob, &len),
+                     archived ? STORE_ERR_NOTFOUND : STORE_OK);
     free(blob);
     capture_clear(&p->fx->cap);
 
@@ -532,6 +541,63 @@ static void test_history_survives_unload_and_reload(void **state)
     feed(p, JOIN(CAROL, "Carol"));
     delayed_bodies(p, CAROL, got, sizeof got);
     assert_string_equal(got, "one,two,three,four");
+}
+
+static void test_history_survives_unload_and_reload(void **state)
+{
+    history_survives_unload_and_reload(*state, true);
+}
+
+static void test_history_survives_unload_and_reload_archive_off(void **state)
+{
+    history_survives_unload_and_reload(*state, false);
+}
+
+/* mucd killed with occupants in the room (no unload, no shutdown): an
+ * archiving room's history is all that was broadcast, with the stanza-ids
+ * of the broadcast, newest kept when there are more than the ring holds. */
+static void test_history_survives_crash_from_archive(void **state)
+{
+    pfx_t *p = *state;
+    char got[512], want[512] = "", sid[2][64];
+    create_persistent(p);
+    for (int i = 0; i < 25; i++) { /* the ring holds 20 */
+        char xml[256], body[16];
+        snprintf(body, sizeof body, "m%d", i);
+        snprintf(xml, sizeof xml,
+                 "<message type='groupchat' from='" ALICE "' to='" ROOM
+                 "'><body>%s</body></message>",
+                 body);
+        capture_clear(&p->fx->cap);
+        feed(p, xml);
+        xmpp_stanza_t *m = capture_at(&p->fx->cap, 0);
+        xmpp_stanza_t *s = xmpp_stanza_get_child_by_name_and_ns(m, "stanza-id", NS_SID);
+        assert_non_null(s);
+        if (i == 5 || i == 24)
+            snprintf(sid[i == 24], sizeof sid[0], "%s", xmpp_stanza_get_id(s));
+        if (i >= 5)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s",
+                     i > 5 ? "," : "", body);
+    }
+    feed(p, SUBJECT(ALICE, "a subject change is not history"));
+    restart(p); /* no leave: the room was never unloaded */
+    feed(p, JOIN(BOB, "Bob"));
+    delayed_bodies(p, BOB, got, sizeof got);
+    assert_string_equal(got, want);
+    /* the same stanza-ids as the broadcast */
+    const char *ids[2] = {NULL, NULL};
+    for (size_t i = 0; i < p->fx->cap.count; i++) {
+        xmpp_stanza_t *st = p->fx->cap.stanzas[i];
+        xmpp_stanza_t *s = xmpp_stanza_get_child_by_name_and_ns(st, "stanza-id", NS_SID);
+        if (!is_to(st, BOB) || !s || !xmpp_stanza_get_child_by_name(st, "body")) continue;
+        if (!ids[0]) ids[0] = xmpp_stanza_get_id(s);
+        ids[1] = xmpp_stanza_get_id(s);
+        assert_non_null(xmpp_stanza_get_child_by_name_and_ns(st, "delay", NS_DELAY));
+        assert_attr(st, "from", ROOM "/Alice");
+    }
+    assert_non_null(ids[0]);
+    assert_string_equal(ids[0], sid[0]);
+    assert_string_equal(ids[1], sid[1]);
 }
 
 static void test_history_text_survives_reload(void **state)
@@ -868,6 +934,8 @@ int main(void)
         T(test_admin_affiliations_survive_restart),
         T(test_subject_survives_restart),
         T(test_history_survives_unload_and_reload),
+        T(test_history_survives_unload_and_reload_archive_off),
+        T(test_history_survives_crash_from_archive),
         T(test_history_text_survives_reload),
         T(test_regression_history_reload_loses_xml_lang_prefix),
         T(test_history_survives_shutdown),
