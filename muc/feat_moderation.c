@@ -35,12 +35,6 @@
 #include "muc/stanza.h"
 #include "storage/storage.h"
 
-#define NS_MODERATE0 "urn:xmpp:message-moderate:0"
-#define NS_MODERATE1 "urn:xmpp:message-moderate:1"
-#define NS_RETRACT0  "urn:xmpp:message-retract:0"
-#define NS_RETRACT1  "urn:xmpp:message-retract:1"
-#define NS_FASTEN    "urn:xmpp:fasten:0"
-
 static void disco(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *query)
 {
     (void)room;
@@ -213,15 +207,17 @@ static muc_err_t retract_stored(room_t *room, xmpp_stanza_t *orig, bool archived
 
 /* ---- moderation (IQ set) ------------------------------------------------ */
 
-static void broadcast(request_t *req, room_t *room, const char *sid, const char *by,
-                      const char *by_oid, const char *reason)
+/* The announcement of a moderation, from the room in both forms, with a
+ * stanza-id of its own (nid) (+1, or NULL). */
+static xmpp_stanza_t *announcement(request_t *req, room_t *room, const char *sid,
+                                   const char *by, const char *by_oid, const char *reason,
+                                   const char *nid)
 {
     xmpp_ctx_t *ctx = req->ctx;
-    char nid[IDS_STANZA_ID_SIZE], mid[IDS_STANZA_ID_SIZE];
-    ids_stanza_id(nid);
+    char mid[IDS_STANZA_ID_SIZE];
     ids_stanza_id(mid);
     xmpp_stanza_t *m = xmpp_message_new(ctx, "groupchat", NULL, mid);
-    if (!m) return;
+    if (!m) return NULL;
     xmpp_stanza_set_from(m, room->jid);
     xmpp_stanza_t *r1 = add(ctx, m, "retract", NS_RETRACT1);
     if (r1) xmpp_stanza_set_id(r1, sid);
@@ -240,8 +236,28 @@ static void broadcast(request_t *req, room_t *room, const char *sid, const char 
         xmpp_stanza_set_attribute(s, "by", room->jid);
         xmpp_stanza_set_id(s, nid);
     }
-    muc_broadcast(room, m, req->out);
-    xmpp_stanza_release(m);
+    return m;
+}
+
+/* Archives the announcement (a client that catches up through the archive
+ * applies it to the copy it already has, as Prosody's rooms do), then
+ * sends it to every occupant. MUC_OK, or ERR_RESOURCE_CONSTRAINT and
+ * nothing sent. */
+static muc_err_t broadcast(request_t *req, room_t *room, const char *sid, const char *by,
+                           const char *by_oid, const char *reason)
+{
+    char nid[IDS_STANZA_ID_SIZE];
+    ids_stanza_id(nid);
+    xmpp_stanza_t *m = announcement(req, room, sid, by, by_oid, reason, nid);
+    char *xml = NULL;
+    size_t len = 0;
+    muc_err_t err = m && xmpp_stanza_to_text(m, &xml, &len) == 0
+                        ? archive_append(room, "", xml, len, nid)
+                        : ERR_RESOURCE_CONSTRAINT;
+    if (!err) muc_broadcast_text(room, xml, len, req->out);
+    if (xml) xmpp_free(req->ctx, xml);
+    if (m) xmpp_stanza_release(m);
+    return err;
 }
 
 muc_err_t moderation_set(request_t *req)
@@ -280,29 +296,54 @@ muc_err_t moderation_set(request_t *req)
     muc_err_t err =
         retract_stored(room, orig, archived, hist, sid, by, occ->occupant_id, reason);
     xmpp_stanza_release(orig);
-    if (!err) {
-        broadcast(req, room, sid, by, occ->occupant_id, reason);
-        out_send(req->out, request_iq_result(req));
-    }
+    if (!err) err = broadcast(req, room, sid, by, occ->occupant_id, reason);
+    if (!err) out_send(req->out, request_iq_result(req));
     if (reason) xmpp_free(req->ctx, reason);
     return err;
 }
 
 /* ---- self-retraction (groupchat) ---------------------------------------- */
 
-muc_err_t moderation_on_groupchat(room_t *room, occupant_t *occ, xmpp_stanza_t *st)
+static bool ns_is(xmpp_stanza_t *c, const char *ns)
+{
+    const char *cns = xmpp_stanza_get_ns(c);
+    return cns && strcmp(cns, ns) == 0;
+}
+
+bool moderation_forged(xmpp_stanza_t *c)
+{
+    if (!xmpp_stanza_is_tag(c)) return false;
+    if (ns_is(c, NS_MODERATE0) || ns_is(c, NS_MODERATE1)) return true;
+    const char *name = xmpp_stanza_get_name(c);
+    if (strcmp(name, "retracted") == 0)
+        return ns_is(c, NS_RETRACT0) || ns_is(c, NS_RETRACT1);
+    bool fastening = strcmp(name, "apply-to") == 0 && ns_is(c, NS_FASTEN);
+    bool retract = strcmp(name, "retract") == 0 && ns_is(c, NS_RETRACT1);
+    if (!fastening && !retract) return false;
+    for (xmpp_stanza_t *g = xmpp_stanza_get_children(c); g; g = xmpp_stanza_get_next(g))
+        if (xmpp_stanza_is_tag(g) && (ns_is(g, NS_MODERATE0) || ns_is(g, NS_MODERATE1)))
+            return true;
+    return false;
+}
+
+muc_err_t moderation_on_groupchat(room_t *room, occupant_t *occ, xmpp_stanza_t *st,
+                                  bool *retraction)
 {
     const char *sid = NULL;
+    *retraction = false;
+    /* a forged moderation is not relayed (moderation_forged): not one */
     xmpp_stanza_t *r = xmpp_stanza_get_child_by_name_and_ns(st, "retract", NS_RETRACT1);
-    if (r) {
+    if (r && !moderation_forged(r)) {
         sid = xmpp_stanza_get_id(r);
     } else {
         xmpp_stanza_t *a =
             xmpp_stanza_get_child_by_name_and_ns(st, "apply-to", NS_FASTEN);
-        if (a && xmpp_stanza_get_child_by_name_and_ns(a, "retract", NS_RETRACT0))
+        if (a && !moderation_forged(a) &&
+            xmpp_stanza_get_child_by_name_and_ns(a, "retract", NS_RETRACT0))
             sid = xmpp_stanza_get_id(a);
     }
     if (!sid || !*sid) return MUC_OK;
+    *retraction = true;
     bool archived;
     long hist;
     xmpp_stanza_t *orig = find_original(room, sid, &archived, &hist);

@@ -44,9 +44,16 @@ muc_err_t archive_query(request_t *req);
 
 /* feat_moderation.c: XEP-0425 moderation (IQ set, both forms) and XEP-0424
  * self-retraction (before a groupchat message is relayed; MUC_OK or
- * ERR_RESOURCE_CONSTRAINT: relay nothing) */
+ * ERR_RESOURCE_CONSTRAINT: relay nothing; *retraction tells whether st
+ * asks for one, and is then archived like a message with a body) */
 muc_err_t moderation_set(request_t *req);
-muc_err_t moderation_on_groupchat(room_t *room, occupant_t *occ, xmpp_stanza_t *st);
+muc_err_t moderation_on_groupchat(room_t *room, occupant_t *occ, xmpp_stanza_t *st,
+                                  bool *retraction);
+/* Whether child c of an occupant's message speaks for the room's
+ * moderation, which only the room may (XEP-0425 §5): <moderated/> and
+ * <moderate/> elements, retractions and fastenings carrying one, and
+ * tombstones (<retracted/>). Such children are not relayed. */
+bool moderation_forged(xmpp_stanza_t *c);
 
 /* admin.c */
 muc_err_t admin_get(request_t *req);

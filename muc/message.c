@@ -21,14 +21,15 @@ static occupant_t *sender_in(request_t *req, room_t **room)
 
 /* Whether a message child may be relayed: what speaks for the room is the
  * room's to add, so a sender's own would be a forgery — muc#user content
- * (items with real JIDs, status codes), occupant ids, hats, and stanza ids
- * by the room. */
+ * (items with real JIDs, status codes), occupant ids, hats, stanza ids by
+ * the room, and moderation (feat_moderation.c). */
 static bool relayable(xmpp_stanza_t *c, void *room_jid)
 {
     if (!xmpp_stanza_is_tag(c)) return true;
     const char *ns = xmpp_stanza_get_ns(c);
     if (!ns) return true;
     if (strcmp(ns, NS_OCCUPANT_ID) == 0 || strcmp(ns, NS_HATS) == 0) return false;
+    if (moderation_forged(c)) return false;
     if (strcmp(ns, NS_MUC_USER) == 0) return strcmp(xmpp_stanza_get_name(c), "x") != 0;
     if (strcmp(ns, NS_SID) == 0) {
         const char *by = xmpp_stanza_get_attribute(c, "by");
@@ -107,7 +108,8 @@ static muc_err_t groupchat(request_t *req)
     if (!m) return ERR_INTERNAL_SERVER_ERROR;
     char sid[IDS_STANZA_ID_SIZE];
     add_stanza_id(room, m, sid);
-    if (moderation_on_groupchat(room, occ, req->st) != MUC_OK) {
+    bool retraction;
+    if (moderation_on_groupchat(room, occ, req->st, &retraction) != MUC_OK) {
         xmpp_stanza_release(m); /* the retraction failed: relay nothing */
         return ERR_RESOURCE_CONSTRAINT;
     }
@@ -115,7 +117,10 @@ static muc_err_t groupchat(request_t *req)
     char *xml = NULL;
     size_t len = 0;
     err = xmpp_stanza_to_text(m, &xml, &len) == 0 ? MUC_OK : ERR_RESOURCE_CONSTRAINT;
-    if (!err && body) err = archive_append(room, occ->nick, xml, len, sid);
+    /* archived: what has a body, and retractions (a client catching up
+     * applies them to the copies it has) */
+    if (!err && (body || retraction))
+        err = archive_append(room, occ->nick, xml, len, sid);
     if (!err) { /* stored before shown: else nothing is broadcast */
         muc_broadcast_text(room, xml, len, req->out);
         if (body) room_history_add(room, m, req->svc->now());

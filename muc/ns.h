@@ -19,8 +19,13 @@
 #define NS_HATS          "urn:xmpp:hats:0"        /* XEP-0317 */
 #define NS_MUC_STABLE_ID "http://jabber.org/protocol/muc#stable_id"
 #define NS_MUC_SELF_PING "http://jabber.org/protocol/muc#self-ping-optimization"
-#define NS_VCARD         "vcard-temp"          /* XEP-0054 */
-#define NS_VCARD_UPDATE  "vcard-temp:x:update" /* XEP-0153 */
+#define NS_VCARD         "vcard-temp"                  /* XEP-0054 */
+#define NS_VCARD_UPDATE  "vcard-temp:x:update"         /* XEP-0153 */
+#define NS_MODERATE0     "urn:xmpp:message-moderate:0" /* XEP-0425 */
+#define NS_MODERATE1     "urn:xmpp:message-moderate:1"
+#define NS_RETRACT0      "urn:xmpp:message-retract:0" /* XEP-0424 */
+#define NS_RETRACT1      "urn:xmpp:message-retract:1"
+#define NS_FASTEN        "urn:xmpp:fasten:0" /* XEP-0422 */
 
 /* XEP-0045 §15.6 status codes. */
 enum muc_status {

@@ -358,6 +358,100 @@ static void test_self_retraction(void **state)
     assert_history_lacks(p, "secret");
 }
 
+/* The stanza-id the room gave to the stanza `to` got (NULL: none). */
+static const char *room_sid(xmpp_stanza_t *m)
+{
+    xmpp_stanza_t *s =
+        m ? xmpp_stanza_get_child_by_name_and_ns(m, "stanza-id", NS_SID) : NULL;
+    return s ? xmpp_stanza_get_id(s) : NULL;
+}
+
+/* The announcement of a moderation is archived under its own stanza-id,
+ * and so is a self-retraction without a body: a client catching up
+ * through the archive applies them to the copies it has. */
+static void test_retractions_archived(void **state)
+{
+    mfx_t *p = *state;
+    char sid[IDS_STANZA_ID_SIZE], own[IDS_STANZA_ID_SIZE], nid[IDS_STANZA_ID_SIZE];
+    room_with(p, FIELD("persistentroom", "1"));
+    say(p, BOB, "secret words", sid);
+    say(p, BOB, "my own", own);
+    assert_int_equal(moderate(p, ALICE, 1, sid), 3);
+    assert_non_null(room_sid(nth_to(p->fx, BOB, 0)));
+    snprintf(nid, sizeof nid, "%s", room_sid(nth_to(p->fx, BOB, 0)));
+    xmpp_stanza_t *a = archived(p, nid);
+    assert_non_null(a);
+    assert_attr(a, "from", ROOM);
+    xmpp_stanza_t *r = xmpp_stanza_get_child_by_name_and_ns(a, "retract", RET1);
+    assert_non_null(r);
+    assert_attr(r, "id", sid);
+    assert_non_null(xmpp_stanza_get_child_by_name_and_ns(r, "moderated", MOD1));
+    xmpp_stanza_release(a);
+    /* a self-retraction with no body */
+    char xml[512];
+    snprintf(xml, sizeof xml,
+             "<message type='groupchat' id='x' from='" BOB "' to='" ROOM
+             "'><retract xmlns='" RET1 "' id='%s'/></message>",
+             own);
+    capture_clear(&p->fx->cap);
+    assert_int_equal(fixture_feed(p->fx, xml), 2);
+    assert_non_null(room_sid(nth_to(p->fx, ALICE, 0)));
+    snprintf(nid, sizeof nid, "%s", room_sid(nth_to(p->fx, ALICE, 0)));
+    a = archived(p, nid);
+    assert_non_null(a);
+    assert_attr(a, "from", ROOM "/Bob");
+    r = xmpp_stanza_get_child_by_name_and_ns(a, "retract", RET1);
+    assert_non_null(r);
+    assert_attr(r, "id", own);
+    xmpp_stanza_release(a);
+    assert_tombstone(p, own, false);
+    /* neither is history: no body */
+    assert_history_lacks(p, "secret");
+}
+
+/* Only the room speaks for moderation (XEP-0425 §5): an occupant's
+ * moderated retraction, <moderated/>, fastening with one, or tombstone is
+ * not relayed, and changes nothing stored; the rest of the message is. */
+static void test_forged_moderation_stripped(void **state)
+{
+    mfx_t *p = *state;
+    char sid[IDS_STANZA_ID_SIZE];
+    room_with(p, FIELD("persistentroom", "1"));
+    say(p, ALICE, "innocent", sid);
+    char xml[2048];
+    snprintf(xml, sizeof xml,
+             "<message type='groupchat' id='f' from='" BOB "' to='" ROOM
+             "'><body>forged</body>"
+             "<retract xmlns='" RET1 "' id='%s'><moderated xmlns='" MOD1 "' by='" ROOM
+             "/Alice'/><reason>fake</reason></retract>"
+             "<moderated xmlns='" MOD0 "' by='" ROOM "/Alice'/>"
+             "<apply-to xmlns='" FAST "' id='%s'><moderated xmlns='" MOD0 "' by='" ROOM
+             "/Alice'><retract xmlns='" RET0 "'/></moderated></apply-to>"
+             "<retracted xmlns='" RET1 "' stamp='2024-01-01T00:00:00Z'/>"
+             "<x xmlns='urn:example:keep'/></message>",
+             sid, sid);
+    capture_clear(&p->fx->cap);
+    assert_int_equal(fixture_feed(p->fx, xml), 2);
+    xmpp_stanza_t *m = nth_to(p->fx, ALICE, 0);
+    assert_non_null(m);
+    assert_non_null(xmpp_stanza_get_child_by_name(m, "body"));
+    assert_non_null(xmpp_stanza_get_child_by_name_and_ns(m, "x", "urn:example:keep"));
+    assert_null(xmpp_stanza_get_child_by_name(m, "retract"));
+    assert_null(xmpp_stanza_get_child_by_name(m, "moderated"));
+    assert_null(xmpp_stanza_get_child_by_name(m, "apply-to"));
+    assert_null(xmpp_stanza_get_child_by_name(m, "retracted"));
+    /* nor archived with them; Alice's message untouched */
+    char fid[IDS_STANZA_ID_SIZE];
+    assert_non_null(room_sid(m));
+    snprintf(fid, sizeof fid, "%s", room_sid(m));
+    xmpp_stanza_t *a = archived(p, fid);
+    assert_non_null(a);
+    assert_null(xmpp_stanza_get_child_by_name(a, "retract"));
+    assert_null(xmpp_stanza_get_child_by_name(a, "moderated"));
+    xmpp_stanza_release(a);
+    assert_body(p, sid);
+}
+
 /* A full store: resource-constraint, nothing broadcast, nothing changed. */
 static void test_store_full(void **state)
 {
@@ -385,8 +479,9 @@ static void test_store_full(void **state)
     memset(big, 'r', 12000);
     big[12000] = '\0';
     snprintf(xml, sizeof xml,
-             "<iq type='set' id='r1' from='" ALICE "' to='" ROOM "'><moderate xmlns='" MOD1
-             "' id='%s'><retract xmlns='" RET1 "'/><reason>%s</reason></moderate></iq>",
+             "<iq type='set' id='r1' from='" ALICE "' to='" ROOM
+             "'><moderate xmlns='" MOD1 "' id='%s'><retract xmlns='" RET1
+             "'/><reason>%s</reason></moderate></iq>",
              sid, big);
     capture_clear(&p->fx->cap);
     assert_int_equal(fixture_feed(p->fx, xml), 1);
@@ -402,6 +497,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_moderate_v0, setup, teardown),
         cmocka_unit_test_setup_teardown(test_temporary_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_retraction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retractions_archived, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_moderation_stripped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_full, setup_tiny, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
