@@ -422,6 +422,7 @@ typedef struct results {
     double arch_dps[2][2], arch_dps_cpu[2][2];
     unsigned long mam_msgs;
     double mam_fill_s, mam_ms[3]; /* page of 50: start, middle (after-id), end */
+    double mam_with_ms[3];        /* the same, `with` one sender of 100 */
 } results_t;
 
 static void run_joins(bench_t *b, results_t *r, unsigned rooms, unsigned occupants)
@@ -611,18 +612,20 @@ static void make_archive_store(const char *dir, unsigned long n)
     store_arch_msg_t *batch = calloc(BATCH, sizeof *batch);
     char(*ids)[24] = calloc(BATCH, 24);
     char(*xml)[256] = calloc(BATCH, 256);
+    char(*nicks)[8] = calloc(BATCH, 8); /* 100 senders, in turn */
     int64_t ts0 = (int64_t)time(NULL) * 1000 - (int64_t)n;
     for (unsigned long i = 0; i < n;) {
         size_t m = 0;
         for (; m < BATCH && i < n; m++, i++) {
             snprintf(ids[m], 24, "m%07lu", i);
+            snprintf(nicks[m], 8, "n%lu", i % 100);
             snprintf(xml[m], 256,
-                     "<message xmlns='jabber:client' from='mam@%s/n1' type='groupchat' "
+                     "<message xmlns='jabber:client' from='mam@%s/%s' type='groupchat' "
                      "id='b%lu'><body>message number %lu from the benchmark</body>"
                      "<stanza-id xmlns='urn:xmpp:sid:0' id='%s' by='mam@%s'/></message>",
-                     DOMAIN, i, i, ids[m], DOMAIN);
+                     DOMAIN, nicks[m], i, i, ids[m], DOMAIN);
             batch[m] = (store_arch_msg_t){
-                .ts_ms = ts0 + (int64_t)i, .id = ids[m], .nick = "n1", .xml = xml[m]};
+                .ts_ms = ts0 + (int64_t)i, .id = ids[m], .nick = nicks[m], .xml = xml[m]};
         }
         if (store_archive_import(st, "mam", batch, m) != STORE_OK)
             die("%s", store_last_error(st));
@@ -630,12 +633,14 @@ static void make_archive_store(const char *dir, unsigned long n)
     free(batch);
     free(ids);
     free(xml);
+    free(nicks);
     store_close(st);
 }
 
-/* Average latency of a MAM query for a page of 50 (ms): `set` goes into
- * the RSM element. Waits for the IQ result (after the page's messages). */
-static double mam_page_ms(bench_t *b, const char *set, int reps)
+/* Average latency of a MAM query for a page of 50 (ms): `form` holds the
+ * form's filter fields, `set` goes into the RSM element. Waits for the IQ
+ * result (after the page's messages). */
+static double mam_page_ms(bench_t *b, const char *form, const char *set, int reps)
 {
     double t0 = now_s();
     unsigned long long s0 = b->stanzas_in;
@@ -644,9 +649,11 @@ static double mam_page_ms(bench_t *b, const char *set, int reps)
         b->wait_done = false;
         emit(b,
              "<iq type='set' id='%s' from='u0@bench/r' to='mam@%s'><query "
-             "xmlns='urn:xmpp:mam:2' queryid='q%d'><set "
-             "xmlns='http://jabber.org/protocol/rsm'><max>50</max>%s</set></query></iq>",
-             b->wait_id, DOMAIN, i, set);
+             "xmlns='urn:xmpp:mam:2' queryid='q%d'><x xmlns='jabber:x:data' "
+             "type='submit'><field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2"
+             "</value></field>%s</x><set xmlns='http://jabber.org/protocol/rsm'><max>50"
+             "</max>%s</set></query></iq>",
+             b->wait_id, DOMAIN, i, form, set);
         pump_until(b, &b->wait_done, 10, "a MAM page");
     }
     double ms = (now_s() - t0) * 1000 / reps;
@@ -669,10 +676,17 @@ static void run_mam(bench_t *b, results_t *r, unsigned long n)
     barrier(b, "mam");
     char middle[64];
     snprintf(middle, sizeof middle, "<after>m%07lu</after>", n / 2);
-    mam_page_ms(b, "", 5); /* loads the room */
-    r->mam_ms[0] = mam_page_ms(b, "", 50);
-    r->mam_ms[1] = mam_page_ms(b, middle, 50);
-    r->mam_ms[2] = mam_page_ms(b, "<before/>", 50);
+    char with[128];
+    snprintf(with, sizeof with, "<field var='with'><value>mam@%s/n7</value></field>",
+             DOMAIN);
+    mam_page_ms(b, "", "", 5); /* loads the room */
+    r->mam_ms[0] = mam_page_ms(b, "", "", 50);
+    r->mam_ms[1] = mam_page_ms(b, "", middle, 50);
+    r->mam_ms[2] = mam_page_ms(b, "", "<before/>", 50);
+    /* one sender of 100: the page is read through the sender index */
+    r->mam_with_ms[0] = mam_page_ms(b, with, "", 50);
+    r->mam_with_ms[1] = mam_page_ms(b, with, middle, 50);
+    r->mam_with_ms[2] = mam_page_ms(b, with, "<before/>", 50);
     stop_mucd(b);
 }
 
@@ -773,6 +787,11 @@ static void report(const results_t *r, FILE *json)
         printf("%-44s %14.3f\n", "  MAM page (max 50), start, ms", r->mam_ms[0]);
         printf("%-44s %14.3f\n", "  MAM page, middle (after-id), ms", r->mam_ms[1]);
         printf("%-44s %14.3f\n", "  MAM page, end (before), ms", r->mam_ms[2]);
+        printf("%-44s %14.3f\n", "  MAM page, with 1 of 100 senders, start, ms",
+               r->mam_with_ms[0]);
+        printf("%-44s %14.3f\n", "  MAM page, with, middle (after), ms",
+               r->mam_with_ms[1]);
+        printf("%-44s %14.3f\n", "  MAM page, with, end (before), ms", r->mam_with_ms[2]);
     }
     if (!json) return;
     fprintf(json,
@@ -811,8 +830,10 @@ static void report(const results_t *r, FILE *json)
         }
     fprintf(json,
             "],\"mam\":{\"messages\":%lu,\"fill_s\":%.2f,"
-            "\"page_ms\":{\"start\":%.4f,\"middle\":%.4f,\"end\":%.4f}}}\n",
-            r->mam_msgs, r->mam_fill_s, r->mam_ms[0], r->mam_ms[1], r->mam_ms[2]);
+            "\"page_ms\":{\"start\":%.4f,\"middle\":%.4f,\"end\":%.4f},"
+            "\"with_page_ms\":{\"start\":%.4f,\"middle\":%.4f,\"end\":%.4f}}}\n",
+            r->mam_msgs, r->mam_fill_s, r->mam_ms[0], r->mam_ms[1], r->mam_ms[2],
+            r->mam_with_ms[0], r->mam_with_ms[1], r->mam_with_ms[2]);
 }
 
 /* True when workload `name` should run (all run without --only). */

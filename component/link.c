@@ -30,6 +30,13 @@ typedef struct link {
     bool drop_stanza;      /* a commit failed while handling this stanza */
     bool handled;          /* a stanza was handled in this xmpp_run_once */
     size_t out_len, out_cap;
+    /* the byte ranges of out that show a pending archive append as stored
+     * (service_handle returned true): cut if the commit fails */
+    struct withheld {
+        size_t start, end;
+    } * held;
+    size_t nheld, held_cap;
+    unsigned long flushes; /* link_flush calls, to see one within a stanza */
 } link_t;
 
 static long long now_ms(void)
@@ -48,23 +55,61 @@ static long long now_ms(void)
  * so the buffer is NUL-terminated (one byte beyond out_cap is allocated for
  * it): else strlen() reads stale and uninitialised bytes, and past the end
  * of the allocation when no NUL follows. */
+/* Cuts the withheld ranges out of the turn's output. */
+static void cut_withheld(link_t *l)
+{
+    size_t w = 0, r = 0, cut = 0;
+    for (size_t i = 0; i < l->nheld; i++) {
+        size_t s = l->held[i].start, e = l->held[i].end;
+        if (s < r || e > l->out_len || s > e) continue; /* not ours: kept */
+        memmove(l->out + w, l->out + r, s - r);
+        w += s - r;
+        r = e;
+        cut += e - s;
+    }
+    memmove(l->out + w, l->out + r, l->out_len - r);
+    l->out_len = w + l->out_len - r;
+    LOG_E("component",
+          "archive commit failed: withheld %zu bytes of output for %zu "
+          "stanzas; their senders get an error",
+          cut, l->nheld);
+}
+
 static bool link_flush(link_t *l)
 {
     /* acknowledged = stored: the turn's archive appends are committed in
      * one transaction before any of its output leaves; if they were lost,
-     * the output (which shows them as sent) is dropped, not sent */
-    if (service_commit(l->svc) != 0 && l->out_len) {
-        LOG_E("component", "archive commit failed: dropped %zu bytes of output",
-              l->out_len);
-        l->out_len = 0;
-        return false;
+     * the output that shows them as stored is cut, and their senders are
+     * told instead; the rest of the turn's output stands */
+    l->flushes++;
+    bool ok = service_commit(l->svc) == 0;
+    if (!ok) {
+        cut_withheld(l);
+        service_report_lost(l->svc, &l->sink);
     }
+    l->nheld = 0;
     if (l->out_len && l->state == LINK_UP) {
         l->out[l->out_len] = '\0';
         xmpp_send_raw(l->conn, l->out, l->out_len);
     }
     l->out_len = 0;
-    return true;
+    return ok;
+}
+
+/* Remembers out[start..out_len) as withheld until the commit. */
+static void hold(link_t *l, size_t start)
+{
+    if (l->nheld == l->held_cap) {
+        size_t cap = l->held_cap ? 2 * l->held_cap : 64;
+        struct withheld *grown = realloc(l->held, cap * sizeof *grown);
+        if (!grown) { /* cannot tell it apart: drop it now */
+            l->out_len = start;
+            return;
+        }
+        l->held = grown;
+        l->held_cap = cap;
+    }
+    l->held[l->nheld++] = (struct withheld){start, l->out_len};
 }
 
 static void link_send_raw(out_sink_t *sink, const char *xml, size_t len)
@@ -106,7 +151,11 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *st, void *userdata)
 {
     (void)conn;
     link_t *l = userdata;
-    service_handle(l->svc, st, &l->sink); /* flushed once per turn: link_run */
+    size_t start = l->out_len;
+    unsigned long flushes = l->flushes;
+    /* flushed once per turn: link_run; a flush within the stanza committed
+     * its append (or failed, and drop_stanza dropped the rest) */
+    if (service_handle(l->svc, st, &l->sink) && flushes == l->flushes) hold(l, start);
     l->drop_stanza = false;
     l->handled = true;
     return 1; /* keep the handler */
@@ -274,5 +323,6 @@ int link_run(const config_t *cfg, service_t *svc, xmpp_ctx_t *ctx,
     link_shutdown(&l);
     service_set_batching(svc, false);
     free(l.out);
+    free(l.held);
     return l.refused ? EXIT_REFUSED : EXIT_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "muc/errors.h"
 #include "muc/room.h"
+#include "muc/router.h"
 
 #define NS_MAM     "urn:xmpp:mam:2"
 #define NS_FORWARD "urn:xmpp:forward:0"
@@ -19,11 +20,13 @@ bool archive_on(const room_t *room);
 
 /* Stores a broadcast groupchat message (xml[0..len): its text from
  * xmpp_stanza_to_text, from room/nick, no 'to', with its stanza-id `sid`)
- * when the room archives; call BEFORE broadcasting. MUC_OK (also when the
- * room does not archive) or ERR_RESOURCE_CONSTRAINT (nothing stored;
- * broadcast nothing). */
-muc_err_t archive_append(room_t *room, const char *nick, const char *xml, size_t len,
-                         const char *sid);
+ * made while handling req when the room archives; call BEFORE
+ * broadcasting. MUC_OK (also when the room does not archive) or
+ * ERR_RESOURCE_CONSTRAINT (nothing stored; broadcast nothing). With
+ * batching, req's output is noted as showing the pending append
+ * (service_note_archived). */
+muc_err_t archive_append(request_t *req, room_t *room, const char *nick, const char *xml,
+                         size_t len, const char *sid);
 
 /* The text of a top-level <message/> as the archive stores it: with
  * xmlns='jabber:client' on the root (libstrophe leaves a top-level stanza's

@@ -87,8 +87,8 @@ char *archive_record_xml(const char *xml, size_t len)
     return text;
 }
 
-muc_err_t archive_append(room_t *room, const char *nick, const char *xml, size_t len,
-                         const char *sid)
+muc_err_t archive_append(request_t *req, room_t *room, const char *nick, const char *xml,
+                         size_t len, const char *sid)
 {
     if (!archive_on(room)) return MUC_OK;
     service_t *svc = room->svc;
@@ -102,6 +102,7 @@ muc_err_t archive_append(room_t *room, const char *nick, const char *xml, size_t
         LOG_E("storage", "%s: archive: %s", room->jid, store_last_error(svc->store));
         return ERR_RESOURCE_CONSTRAINT;
     }
+    service_note_archived(req);
     return MUC_OK;
 }
 

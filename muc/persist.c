@@ -261,6 +261,14 @@ static void load_history_archived(room_t *room)
     room->history_dirty = false;
 }
 
+void persist_reload_history(room_t *room)
+{
+    if (!archive_on(room)) return;
+    room_history_resize(room, 0);
+    room_history_resize(room, room->cfg.history_length);
+    load_history_archived(room);
+}
+
 static void apply_record(room_t *room, store_room_t *r)
 {
     room_config_t *c = &room->cfg;

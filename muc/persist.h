@@ -50,5 +50,8 @@ void persist_list_live(room_t *room);
 
 /* Saves the history of every loaded persistent room (at shutdown). */
 void persist_save_all_history(service_t *svc);
+/* An archiving room's history again from its archive (a lost batch of
+ * appends: service_commit); nothing for other rooms. */
+void persist_reload_history(room_t *room);
 
 #endif

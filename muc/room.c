@@ -233,6 +233,7 @@ void room_history_add(room_t *room, xmpp_stanza_t *msg, time_t stamp)
     e->stamp = stamp;
     room->history_head = (room->history_head + 1) % room->history_cap;
     room->history_dirty = true;
+    room->history_batch = room->svc->batch_no + 1; /* service_commit */
     if (room->history_count < room->history_cap) room->history_count++;
 }
 

@@ -87,7 +87,8 @@ typedef struct room {
     hash_t *affiliations;     /* bare JID -> (intptr_t)affiliation + 2 */
     history_entry_t *history; /* ring of cfg.history_length entries */
     size_t history_cap, history_head, history_count;
-    bool history_dirty;   /* history changed since it was last stored */
+    bool history_dirty;               /* history changed since it was last stored */
+    unsigned long long history_batch; /* 1 + the archive batch of the newest entry */
     char *avatar;         /* the room's vCard as XML (feat_avatar.c), or NULL */
     char avatar_hash[41]; /* SHA-1 hex of its PHOTO, "" without one */
 } room_t;

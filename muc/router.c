@@ -180,16 +180,16 @@ static bool too_large(request_t *req)
     return true;
 }
 
-void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out)
+bool service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out)
 {
     request_t req = {.svc = svc, .ctx = svc->ctx, .st = st, .out = out};
     int kind = kind_of(xmpp_stanza_get_name(st));
     if (kind < 0) {
         LOG_D("router", "ignored non-stanza element <%s/>", xmpp_stanza_get_name(st));
-        return;
+        return false;
     }
-    if (envelope_check(&req) != 0) return;
-    if (too_large(&req)) return;
+    if (envelope_check(&req) != 0) return false;
+    if (too_large(&req)) return false;
     stanza_strip_stream_ns_below(st); /* every copy relayed from it is lighter */
     if (kind != KIND_IQ && stanza_type_is(st, "error")) {
         /* never answered; a bounce from an occupant may remove a ghost */
@@ -201,4 +201,5 @@ void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out)
     /* a room loaded for this stanza and left empty goes back to the store */
     room_t *room = req.to.local ? service_room_loaded(svc, req.to.local) : NULL;
     if (room && room->cfg.persistent) muc_room_drop_if_empty(room);
+    return req.archived;
 }

@@ -20,6 +20,7 @@ typedef struct request {
     char from_full[3 * (JID_PART_MAX + 1)]; /* from, normalized (jid_parse) */
     xmpp_stanza_t *payload;                 /* IQ get/set: its single child element */
     char err_text[160]; /* a handler's <text/> for the error it returns, or "" */
+    bool archived;      /* its output shows a batched archive append as stored */
 } request_t;
 
 /* A handler either sends its reply itself and returns MUC_OK, or returns an

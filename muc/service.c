@@ -92,6 +92,13 @@ service_t *service_new(xmpp_ctx_t *ctx, const service_opts_t *opts)
     return svc;
 }
 
+static void acked_clear(service_t *svc)
+{
+    for (size_t i = 0; i < svc->nacked; i++)
+        xmpp_stanza_release(svc->acked[i]);
+    svc->nacked = 0;
+}
+
 void service_free(service_t *svc)
 {
     if (!svc) return;
@@ -101,6 +108,8 @@ void service_free(service_t *svc)
         hash_free(svc->rooms);
     }
     iq_forward_free_all(svc);
+    acked_clear(svc);
+    free(svc->acked);
     jid_list_free(svc->creators);
     jid_list_free(svc->admins);
     free(svc->domain);
@@ -116,14 +125,48 @@ void service_tick(service_t *svc)
 void service_set_batching(service_t *svc, bool on)
 {
     if (svc->store) store_set_batching(svc->store, on);
+    svc->batching = on && svc->store;
+}
+
+void service_note_archived(request_t *req)
+{
+    service_t *svc = req->svc;
+    if (!svc->batching) return;
+    req->archived = true;
+    if (svc->nacked == svc->acked_cap) {
+        size_t cap = svc->acked_cap ? 2 * svc->acked_cap : 64;
+        xmpp_stanza_t **grown = realloc(svc->acked, cap * sizeof *grown);
+        if (!grown) return; /* its output is still withheld; no error for it */
+        svc->acked = grown;
+        svc->acked_cap = cap;
+    }
+    svc->acked[svc->nacked++] = xmpp_stanza_clone(req->st);
 }
 
 int service_commit(service_t *svc)
 {
-    if (!svc->store || store_commit(svc->store) == STORE_OK) return 0;
+    unsigned long long batch = svc->batch_no++;
+    if (!svc->store || store_commit(svc->store) == STORE_OK) {
+        acked_clear(svc);
+        return 0;
+    }
     LOG_E("storage", "archive: a batch of messages was lost: %s",
           store_last_error(svc->store));
+    /* the histories took the lost messages: back to what the archives hold */
+    for (hash_iter_t it = hash_iter(svc->rooms); hash_next(&it);) {
+        room_t *room = it.value;
+        if (room->history_batch == batch + 1) persist_reload_history(room);
+    }
     return -1;
+}
+
+void service_report_lost(service_t *svc, out_sink_t *out)
+{
+    for (size_t i = 0; i < svc->nacked; i++)
+        out_send(out,
+                 muc_err_reply(svc->ctx, svc->acked[i], ERR_RESOURCE_CONSTRAINT,
+                               "not stored, so not delivered: please send it again"));
+    acked_clear(svc);
 }
 
 time_t time_now(void)

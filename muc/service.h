@@ -69,6 +69,13 @@ typedef struct service {
     time_t archive_pruned_at; /* last age pruning pass (service_tick) */
     char archive_resume[512]; /* where age pruning goes on */
     unsigned long long forward_seq;
+    /* Batched archive writes (service_set_batching): the stanzas whose
+     * output shows an append of the pending batch as stored (clones), and
+     * the number of the batch, which rooms stamp on history entries. */
+    bool batching;
+    xmpp_stanza_t **acked;
+    size_t nacked, acked_cap;
+    unsigned long long batch_no;
 } service_t;
 
 /* Creates a service; returns NULL on allocation failure. Caller frees with
@@ -78,8 +85,11 @@ void service_free(service_t *svc);
 
 /* The core's entry point: handles one incoming stanza (borrowed) and sends
  * every reply or broadcast into out. Never fails: bad input gets an XMPP
- * error reply or is dropped with a log line. Implemented in router.c. */
-void service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out);
+ * error reply or is dropped with a log line. Implemented in router.c.
+ * Returns true when the stanza's output shows an archive append of the
+ * pending batch as stored (with batching on, see below): that output must
+ * not leave if service_commit then fails. */
+bool service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out);
 
 /* Periodic work (about once a second from the event loop): prunes expired
  * archive entries in small transactions (feat_archive.c). */
@@ -89,12 +99,20 @@ void service_tick(service_t *svc);
  * made while handling stanzas go into one pending write transaction, and
  * service_commit commits it; call it BEFORE any output of those stanzas
  * leaves (acknowledged = stored). 0, or -1 when the pending appends were
- * lost (logged): the caller must then drop that output, since it presents
- * messages as stored that are not. Without batching (the default, and the
- * unit tests) every append commits on its own and service_commit is a
- * no-op returning 0. */
+ * lost (logged): the caller must then drop the output of the stanzas for
+ * which service_handle returned true (it presents messages as stored that
+ * are not; the rest of the output stands) and call service_report_lost,
+ * which tells each of their senders with a resource-constraint error. The
+ * rooms' histories are put back as their archives hold them. Without
+ * batching (the default, and most unit tests) every append commits on its
+ * own and service_commit is a no-op returning 0. */
 void service_set_batching(service_t *svc, bool on);
 int service_commit(service_t *svc);
+void service_report_lost(service_t *svc, out_sink_t *out);
+/* Notes that req's output shows an append of the pending batch as stored
+ * (feat_archive.c; nothing without batching). */
+struct request;
+void service_note_archived(struct request *req);
 
 /* Frees the IQ forwarding table (iq_forward.c). */
 void iq_forward_free_all(service_t *svc);

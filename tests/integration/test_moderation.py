@@ -62,16 +62,24 @@ class ModerationTest(test_mam.MamTest):
 
         bob.drain()
         self.query(bob, room, "after")
-        results = wait_until(
-            lambda: [s for s in bob.received() if mam_result(s, "after") is not None]
-            or None, self.timeout, "the archived message")
-        self.assertEqual(len(results), 1)
+        # the tombstone, then the announcement (a client catching up applies it)
+        def two_results():
+            found = [s for s in bob.received() if mam_result(s, "after") is not None]
+            return found if len(found) >= 2 else None
+        results = wait_until(two_results, self.timeout,
+                             "the archived message and the retraction")
+        self.assertEqual(len(results), 2)
         res = mam_result(results[0], "after")
         self.assertEqual(res.get("id"), sid)
         inner = res.find(q(NS_FORWARD, "forwarded")).find(q("jabber:client", "message"))
         self.assertIsNotNone(inner, str(results[0]))
         self.assertIsNotNone(inner.find(q(RET1, "retracted")), str(results[0]))
-        self.assertNotIn("regrettable", str(results[0]))
+        ann = mam_result(results[1], "after").find(q(NS_FORWARD, "forwarded")).find(
+            q("jabber:client", "message"))
+        self.assertEqual(ann.get("from"), room, str(results[1]))
+        self.assertEqual(ann.find(q(RET1, "retract")).get("id"), sid, str(results[1]))
+        for r in results:
+            self.assertNotIn("regrettable", str(r))
 
 
 if __name__ == "__main__":
