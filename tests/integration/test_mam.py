@@ -2,14 +2,19 @@
 server: a persistent room archives its messages; a client that left catches
 up with MAM queries in pages of 20 (RSM), each page with the whole count,
 complete='true' only on the last, and every archive id equal to the
-stanza-id (XEP-0359) the room broadcast.
+stanza-id (XEP-0359) the room broadcast. History on join comes from the
+archive: after mucd is killed with SIGKILL (no clean unload, so no history
+blob written), a newcomer gets the messages that were broadcast, with the
+same stanza-ids.
 """
 
+import signal
 import unittest
 
-from harness import attr, new_id, q, wait_until
-from muc_helpers import NS_DATA, is_message
+from harness import LiveTestCase, attr, new_id, q, wait_until
+from muc_helpers import DOMAIN, NS_DATA, body_of, is_message
 from test_muc_core import SharedStackTestCase
+from test_persistence import MucActions
 
 NS_MAM = "urn:xmpp:mam:2"
 NS_RSM = "http://jabber.org/protocol/rsm"
@@ -116,6 +121,48 @@ class MamTest(SharedStackTestCase):
 def stanza_id_of(el):
     sid = el.find(q(NS_SID, "stanza-id"))
     return None if sid is None else sid.get("id")
+
+
+class HistoryAfterCrashTest(MucActions, LiveTestCase):
+    timeout = 10.0
+    PASSWORD = "mam-crash-pw"
+
+    def test_history_from_archive_after_sigkill(self):
+        server = self.new_prosody(start=False)
+        for user in ("alice", "bob", "carol"):
+            server.register(user, self.PASSWORD)
+        server.start()
+        mucd = self.new_mucd(server, config={"component": {"reconnect_max": 2},
+                                             "limits": {"message_rate": 0}})
+        alice, bob, carol = (self.new_client(server, user=u, password=self.PASSWORD,
+                                             register=False)
+                             for u in ("alice", "bob", "carol"))
+        room = "crashhistory@" + DOMAIN
+        self.create_room(alice, room, "Alice", {"muc#roomconfig_persistentroom": "1"})
+        self.join(bob, room, "Bob")
+        seen = []  # (body, stanza-id) as Bob saw them
+        for i in range(5):
+            body = "before the crash %d" % i
+            alice.send_raw("<message type='groupchat' to='%s' id='%s'><body>%s</body>"
+                           "</message>" % (room, new_id("m"), body))
+            st = bob.wait_for(lambda s, b=body: is_message(s, "%s/Alice" % room)
+                              and body_of(s) == b, self.timeout, "Bob to see %r" % body)
+            self.assertIsNotNone(stanza_id(st), str(st))
+            seen.append((body, stanza_id(st)))
+        mucd.signal(signal.SIGKILL)
+        self.assertEqual(mucd.wait_exit(self.timeout), -signal.SIGKILL)
+        self.wait_component_gone(carol)
+
+        self.new_mucd(server, store_path=mucd.store_path,
+                      config={"component": {"reconnect_max": 2}})
+        burst = self.join(carol, room, "Carol")
+        history = [(body_of(st), stanza_id(st)) for st in burst
+                   if is_message(st) and body_of(st)]
+        self.assertEqual(history, seen)
+        for st in burst:
+            if is_message(st) and body_of(st):
+                self.assertIsNotNone(st.xml.find(q("urn:xmpp:delay", "delay")), str(st))
+                self.assertEqual(attr(st, "from"), "%s/Alice" % room)
 
 
 if __name__ == "__main__":
