@@ -192,6 +192,7 @@ service_t *fuzz_service_new(store_t *st)
     if (!svc) abort();
     svc->now = fake_now;
     svc->now_ms = fake_now_ms;
+    service_set_batching(svc, st != NULL); /* as under the event loop */
     return svc;
 }
 
@@ -201,5 +202,7 @@ bool fuzz_feed(service_t *svc, fuzz_sink_t *s, const char *xml)
     if (!st) return false;
     service_handle(svc, st, &s->sink);
     xmpp_stanza_release(st);
+    /* one stanza a turn: its appends committed, a lost batch reported */
+    if (service_commit(svc) != 0) service_report_lost(svc, &s->sink);
     return true;
 }
