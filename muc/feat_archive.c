@@ -5,12 +5,17 @@
  *   rooms are never written to the store). disco#info lists urn:xmpp:mam:2
  *   when the room archives.
  * - write: message.c calls archive_append for every broadcast groupchat
- *   message with a body and every subject change, BEFORE the broadcast
- *   (acknowledged = stored); a store failure is a resource-constraint and
- *   nothing is broadcast. The archive id is the stanza-id of the broadcast.
- *   Under the event loop the appends are batched (service_set_batching):
- *   one commit per turn, before any of the turn's output leaves (link.c);
- *   a batch that is lost drops that output (storage.h, store_commit).
+ *   message with a body, every retraction and every subject change, and
+ *   feat_moderation.c for every moderation announcement, BEFORE the
+ *   broadcast (acknowledged = stored); a store failure is a
+ *   resource-constraint and nothing is broadcast. The archive id is the
+ *   stanza-id of the broadcast. Under the event loop the appends are
+ *   batched (service_set_batching): one commit per turn, before any of the
+ *   turn's output leaves (link.c); if the batch is lost, the output of the
+ *   stanzas that made its appends is withheld and their senders get an
+ *   error (service_commit, service_report_lost).
+ * - history on join of an archiving room is the archive's newest messages
+ *   with a body, read when the room is loaded (persist.c).
  *   What is stored is the broadcast copy: from room/nick with its
  *   occupant-id, never a real JID, so results never reveal one.
  * - query (IQ set to the room JID): occupants; in public, non-members-only
