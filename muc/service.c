@@ -162,11 +162,18 @@ int service_commit(service_t *svc)
 
 void service_report_lost(service_t *svc, out_sink_t *out)
 {
-    for (size_t i = 0; i < svc->nacked; i++)
+    /* detached first: the sink may flush, and so commit, while we send */
+    xmpp_stanza_t **lost = svc->acked;
+    size_t n = svc->nacked;
+    svc->acked = NULL;
+    svc->nacked = svc->acked_cap = 0;
+    for (size_t i = 0; i < n; i++) {
         out_send(out,
-                 muc_err_reply(svc->ctx, svc->acked[i], ERR_RESOURCE_CONSTRAINT,
+                 muc_err_reply(svc->ctx, lost[i], ERR_RESOURCE_CONSTRAINT,
                                "not stored, so not delivered: please send it again"));
-    acked_clear(svc);
+        xmpp_stanza_release(lost[i]);
+    }
+    free(lost);
 }
 
 time_t time_now(void)
