@@ -30,45 +30,7 @@
 #include "storage/storage.h"
 #include "tests/support/fixture.h"
 #include "tests/support/muc_asserts.h"
-#include "tests/support/tmpdir.h"
-
-#define MAP_SIZE (4u << 20)
-
-typedef struct tstore {
-    char dir[64];
-    store_t *st;
-} tstore_t;
-
-static store_t *open_store(const char *dir, size_t map)
-{
-    char err[512];
-    store_t *st = NULL;
-    store_rc_t rc = store_open(dir, map, false, &st, err, sizeof err);
-    if (rc != STORE_OK) fail_msg("store_open(%s): %d %s", dir, rc, err);
-    return st;
-}
-
-static int setup_map(void **state, size_t map)
-{
-    tstore_t *t = calloc(1, sizeof *t);
-    assert_non_null(t);
-    strcpy(t->dir, "/tmp/mucd-test-batch-XXXXXX");
-    assert_non_null(mkdtemp(t->dir));
-    t->st = open_store(t->dir, map);
-    *state = t;
-    return 0;
-}
-
-static int setup(void **state)
-{
-    return setup_map(state, MAP_SIZE);
-}
-
-/* A map barely bigger than the empty store: big batches fill it. */
-static int setup_tiny(void **state)
-{
-    return setup_map(state, 256u << 10);
-}
+#include "tests/support/store_fixture.h"
 
 /* ---- the process's file-size limit ------------------------------------- */
 
@@ -108,19 +70,13 @@ static off_t data_size(const char *dir)
 static int teardown(void **state)
 {
     restore_fsize();
-    tstore_t *t = *state;
-    store_close(t->st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->dir);
-    assert_int_equal(system(cmd), 0);
-    free(t);
-    return 0;
+    return tstore_teardown(state);
 }
 
 static void reopen(tstore_t *t)
 {
     store_close(t->st);
-    t->st = open_store(t->dir, MAP_SIZE);
+    t->st = sfx_store_open(t->dir, SFX_MAP, false);
 }
 
 static store_rc_t append(store_t *st, const char *room, const char *id, uint64_t *seq)
@@ -233,7 +189,7 @@ static void test_failed_append_in_batch(void **state)
     assert_int_equal(store_archive_seq_of(t->st, "a", failed, &seq), STORE_ERR_NOTFOUND);
     /* the store goes on: the next append takes the next sequence */
     store_close(t->st);
-    t->st = open_store(t->dir, 256u << 10);
+    t->st = sfx_store_open(t->dir, SFX_MAP_TINY, false);
     assert_bounds(t->st, "a", 1, 1 + (uint64_t)ok);
     assert_entry(t->st, "a", 1, "before");
     assert_entry(t->st, "a", 2, "big0");
@@ -434,47 +390,16 @@ static void test_commit_fails_in_other_write(void **state)
 
 /* ---- the same through the service (what link.c does per turn) --------- */
 
-typedef struct sfx {
-    void *fx_state;
-    fixture_t *fx;
-    char dir[64];
-    store_t *st;
-} sfx_t;
-
-static int setup_service(void **state)
-{
-    sfx_t *p = calloc(1, sizeof *p);
-    assert_non_null(p);
-    assert_int_equal(fixture_setup(&p->fx_state), 0);
-    p->fx = p->fx_state;
-    strcpy(p->dir, "/tmp/mucd-test-batch-svc-XXXXXX");
-    assert_non_null(mkdtemp(p->dir));
-    p->st = open_store(p->dir, MAP_SIZE);
-    service_free(p->fx->svc);
-    service_opts_t opts = {.domain = FX_DOMAIN,
-                           .store = p->st,
-                           .max_nick_length = 20,
-                           .history_length = 100,
-                           .max_history_length = 100};
-    p->fx->svc = service_new(p->fx->ctx, &opts);
-    assert_non_null(p->fx->svc);
-    service_set_batching(p->fx->svc, true);
-    *state = p;
-    return 0;
-}
+/* The cmocka prestate of setup_service: batching on, as under the event
+ * loop. */
+static sfx_config_t service_config = {
+    .opts = {.max_nick_length = 20, .history_length = 100, .max_history_length = 100},
+    .batching = true};
 
 static int teardown_service(void **state)
 {
     restore_fsize();
-    sfx_t *p = *state;
-    capture_clear(&p->fx->cap);
-    service_free(p->fx->svc);
-    p->fx->svc = service_new(p->fx->ctx, &(service_opts_t){.domain = FX_DOMAIN});
-    store_close(p->st);
-    int rc = remove_dir(p->dir);
-    if (fixture_teardown(&p->fx_state) != 0) rc = -1;
-    free(p);
-    return rc;
+    return sfx_teardown(state);
 }
 
 /* `from` says "<id> zzz...": the room broadcasts it to Alice and Bob. Not
@@ -532,11 +457,7 @@ static void test_service_commit_fails(void **state)
 {
     sfx_t *p = *state;
     fixture_t *fx = p->fx;
-    assert_int_equal(fixture_feed(fx, JOIN(ALICE, "Alice")), 2);
-    fixture_feed(fx, CONFIG(ALICE, "c1", FIELD("persistentroom", "1")));
-    assert_false(any_error(fx));
-    assert_true(fixture_feed(fx, JOIN(BOB, "Bob")) >= 3);
-    capture_clear(&fx->cap);
+    sfx_room_with(fx, FIELD("persistentroom", "1"));
     assert_int_equal(service_commit(fx->svc), 0);
 
     char ids[SVC_PRE + SVC_LOST + 1][16];
@@ -611,11 +532,7 @@ static void test_lost_batch_leaves_history(void **state)
 {
     sfx_t *p = *state;
     fixture_t *fx = p->fx;
-    assert_int_equal(fixture_feed(fx, JOIN(ALICE, "Alice")), 2);
-    fixture_feed(fx, CONFIG(ALICE, "c1", FIELD("persistentroom", "1")));
-    assert_false(any_error(fx));
-    assert_true(fixture_feed(fx, JOIN(BOB, "Bob")) >= 3);
-    capture_clear(&fx->cap);
+    sfx_room_with(fx, FIELD("persistentroom", "1"));
     char id[16];
     for (int i = 0; i < SVC_PRE; i++) {
         snprintf(id, sizeof id, "pre%d", i);
@@ -639,21 +556,23 @@ static void test_lost_batch_leaves_history(void **state)
 
 int main(void)
 {
+#define T(f, s) cmocka_unit_test_setup_teardown(f, s, teardown)
+#define SERVICE_T(f)                                                                     \
+    cmocka_unit_test_prestate_setup_teardown(f, sfx_setup, teardown_service,             \
+                                             &service_config)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_batch_then_commit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unbatched, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_append_in_batch, setup_tiny,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_other_write_commits_first, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_and_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_commit_fails_batch_lost, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_commit_fails_in_other_write, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_service_commit_fails, setup_service,
-                                        teardown_service),
-        cmocka_unit_test_setup_teardown(test_lost_batch_leaves_history, setup_service,
-                                        teardown_service),
+        T(test_batch_then_commit, tstore_setup),
+        T(test_unbatched, tstore_setup),
+        T(test_failed_append_in_batch, tstore_setup_tiny),
+        T(test_other_write_commits_first, tstore_setup),
+        T(test_delete_and_close, tstore_setup),
+        T(test_commit_fails_batch_lost, tstore_setup),
+        T(test_commit_fails_in_other_write, tstore_setup),
+        SERVICE_T(test_service_commit_fails),
+        SERVICE_T(test_lost_batch_leaves_history),
     };
+#undef T
+#undef SERVICE_T
     signal(SIGXFSZ, SIG_IGN); /* as mucd does: a write past the limit fails (EFBIG) */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

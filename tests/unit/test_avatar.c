@@ -10,7 +10,7 @@
 #include "muc/stanza.h"
 #include "storage/storage.h"
 #include "tests/support/muc_asserts.h"
-#include "tests/support/tmpdir.h"
+#include "tests/support/store_fixture.h"
 
 #define HELLO_B64  "aGVsbG8="                                 /* "hello" */
 #define HELLO_SHA1 "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d" /* sha1("hello") */
@@ -31,101 +31,19 @@
 
 /* ---- fixtures --------------------------------------------------------- */
 
-/* The support fixture, optionally on a store in a temp dir. */
-typedef struct afx {
-    void *fx_state;
-    fixture_t *fx;
-    char dir[64];
-    store_t *st;
-    int max_avatar_bytes;
-    int max_stanza_size;
-} afx_t;
-
-static void start(afx_t *p)
-{
-    service_free(p->fx->svc);
-    capture_clear(&p->fx->cap);
-    service_opts_t opts = {.domain = FX_DOMAIN,
-                           .store = p->st,
-                           .max_nick_length = 20,
-                           .history_length = 20,
-                           .max_avatar_bytes = p->max_avatar_bytes,
-                           .limits = {.max_stanza_size = p->max_stanza_size}};
-    p->fx->svc = service_new(p->fx->ctx, &opts);
-    assert_non_null(p->fx->svc);
-}
-
-static int setup_with(void **state, bool with_store, int max_avatar_bytes)
-{
-    afx_t *p = calloc(1, sizeof *p);
-    assert_non_null(p);
-    assert_int_equal(fixture_setup(&p->fx_state), 0);
-    p->fx = p->fx_state;
-    p->max_avatar_bytes = max_avatar_bytes;
-    if (with_store) {
-        char err[256];
-        strcpy(p->dir, "/tmp/mucd-test-avatar-XXXXXX");
-        assert_non_null(mkdtemp(p->dir));
-        assert_int_equal(store_open(p->dir, 1u << 20, false, &p->st, err, sizeof err),
-                         STORE_OK);
+/* The cmocka prestates: the service in memory (with a photo limit of 8
+ * bytes, with room vCards off, under a stanza limit), or on a store. */
+#define AVATAR_OPTS(...)                                                                 \
+    {                                                                                    \
+        .max_nick_length = 20, .history_length = 20, __VA_ARGS__                         \
     }
-    start(p);
-    *state = p;
-    return 0;
-}
-
-static int setup_mem(void **state)
-{
-    return setup_with(state, false, 0);
-}
-static int setup_store(void **state)
-{
-    return setup_with(state, true, 0);
-}
-static int setup_small(void **state)
-{
-    return setup_with(state, false, 8);
-}
-static int setup_off(void **state)
-{
-    return setup_with(state, false, -1);
-}
-static int setup_stanza_limit(void **state)
-{
-    setup_with(state, false, 0);
-    afx_t *p = *state;
-    p->max_stanza_size = 1024;
-    start(p);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    afx_t *p = *state;
-    int rc = 0;
-    capture_clear(&p->fx->cap);
-    service_free(p->fx->svc);
-    p->fx->svc = service_new(p->fx->ctx, &(service_opts_t){.domain = FX_DOMAIN});
-    if (p->st) {
-        store_close(p->st);
-        rc = remove_dir(p->dir);
-    }
-    if (fixture_teardown(&p->fx_state) != 0) rc = -1;
-    free(p);
-    return rc;
-}
-
-/* A restart: a new service on the same store (rooms reload from it). */
-static void restart(afx_t *p)
-{
-    char err[256];
-    service_free(p->fx->svc);
-    p->fx->svc = NULL;
-    store_close(p->st);
-    assert_int_equal(store_open(p->dir, 1u << 20, false, &p->st, err, sizeof err),
-                     STORE_OK);
-    start(p);
-}
+static sfx_config_t mem = {.opts = AVATAR_OPTS(), .no_store = true};
+static sfx_config_t small = {.opts = AVATAR_OPTS(.max_avatar_bytes = 8),
+                             .no_store = true};
+static sfx_config_t off = {.opts = AVATAR_OPTS(.max_avatar_bytes = -1), .no_store = true};
+static sfx_config_t stanza_limit = {
+    .opts = AVATAR_OPTS(.limits = {.max_stanza_size = 1024}), .no_store = true};
+static sfx_config_t on_store = {.opts = AVATAR_OPTS(), .map = 1u << 20};
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -242,7 +160,7 @@ static int got_104(fixture_t *fx, const char *to)
     return 0;
 }
 
-static bool stored_avatar(afx_t *p)
+static bool stored_avatar(sfx_t *p)
 {
     void *data;
     size_t len;
@@ -256,7 +174,7 @@ static bool stored_avatar(afx_t *p)
 
 static void test_set_get_round_trip(void **state)
 {
-    afx_t *p = *state;
+    sfx_t *p = *state;
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     /* nothing set: an empty vCard */
@@ -289,7 +207,7 @@ static void test_set_get_round_trip(void **state)
 
 static void test_set_owner_only(void **state)
 {
-    afx_t *p = *state;
+    sfx_t *p = *state;
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     /* a participant, then a non-occupant: forbidden */
@@ -314,7 +232,7 @@ static void test_set_owner_only(void **state)
 
 static void test_size_limit_and_bad_base64(void **state)
 {
-    afx_t *p = *state; /* max_avatar_bytes = 8 */
+    sfx_t *p = *state; /* max_avatar_bytes = 8 */
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     /* 9 bytes ("123456789") */
@@ -347,7 +265,7 @@ static void test_size_limit_and_bad_base64(void **state)
 
 static void test_removal(void **state)
 {
-    afx_t *p = *state;
+    sfx_t *p = *state;
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     fixture_feed(fx, VCARD_SET(ALICE, "s1", PHOTO(HELLO_B64)));
@@ -369,7 +287,7 @@ static void test_removal(void **state)
 
 static void test_disco_feature_and_hash(void **state)
 {
-    afx_t *p = *state;
+    sfx_t *p = *state;
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     xmpp_stanza_t *q = room_info(fx);
@@ -387,7 +305,7 @@ static void test_disco_feature_and_hash(void **state)
 
 static void test_change_told_to_occupants_and_joiners(void **state)
 {
-    afx_t *p = *state;
+    sfx_t *p = *state;
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     assert_int_equal(fixture_feed(fx, VCARD_SET(ALICE, "s1", PHOTO(HELLO_B64))), 5);
@@ -411,7 +329,7 @@ static void test_change_told_to_occupants_and_joiners(void **state)
 
 static void test_other_room_payloads_still_unavailable(void **state)
 {
-    afx_t *p = *state;
+    sfx_t *p = *state;
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     assert_int_equal(fixture_feed(fx, "<iq type='get' id='x' from='" BOB "' to='" ROOM
@@ -435,7 +353,7 @@ static void test_other_room_payloads_still_unavailable(void **state)
 
 static void test_locked_room_hidden_from_non_owners(void **state)
 {
-    afx_t *p = *state;
+    sfx_t *p = *state;
     fixture_t *fx = p->fx;
     assert_int_equal(fixture_feed(fx, JOIN(ALICE, "Alice")), 2); /* locked */
     capture_clear(&fx->cap);
@@ -448,7 +366,7 @@ static void test_locked_room_hidden_from_non_owners(void **state)
 
 static void test_off(void **state)
 {
-    afx_t *p = *state; /* max_avatar_bytes < 0 */
+    sfx_t *p = *state; /* max_avatar_bytes < 0 */
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     assert_false(has_feature(room_info(fx), NS_VCARD));
@@ -462,7 +380,7 @@ static void test_off(void **state)
  * (a room vCard set is not relayed); other stanzas are held to it. */
 static void test_stanza_limit_leaves_room_for_the_photo(void **state)
 {
-    afx_t *p = *state; /* max_stanza_size 1024, max_avatar_bytes 65536 */
+    sfx_t *p = *state; /* max_stanza_size 1024, max_avatar_bytes 65536 */
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     static unsigned char raw[3000];
@@ -488,7 +406,7 @@ static void test_stanza_limit_leaves_room_for_the_photo(void **state)
 
 static void test_persistent_survives_restart(void **state)
 {
-    afx_t *p = *state;
+    sfx_t *p = *state;
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     fixture_feed(fx, CONFIG(ALICE, "keep", FIELD("persistentroom", "1")));
@@ -497,7 +415,7 @@ static void test_persistent_survives_restart(void **state)
     assert_int_equal(
         fixture_feed(fx, VCARD_SET(ALICE, "s1", "<FN>Kept</FN>" PHOTO(HELLO_B64))), 5);
     assert_true(stored_avatar(p)); /* written before the answer */
-    restart(p);
+    sfx_restart(p);
     fx = p->fx;
     assert_null(service_room_loaded(fx->svc, "room"));
     xmpp_stanza_t *v = get_vcard(fx, CAROL);
@@ -511,13 +429,13 @@ static void test_persistent_survives_restart(void **state)
     /* removal is stored too */
     fixture_feed(fx, VCARD_SET(ALICE, "rm", ""));
     assert_false(stored_avatar(p));
-    restart(p);
+    sfx_restart(p);
     assert_int_equal(stanza_element_count(get_vcard(p->fx, BOB)), 0);
 }
 
 static void test_deleted_with_the_room(void **state)
 {
-    afx_t *p = *state;
+    sfx_t *p = *state;
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     fixture_feed(fx, CONFIG(ALICE, "keep", FIELD("persistentroom", "1")));
@@ -535,7 +453,7 @@ static void test_deleted_with_the_room(void **state)
 
 static void test_temporary_rooms_in_memory(void **state)
 {
-    afx_t *p = *state;
+    sfx_t *p = *state;
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     fixture_feed(fx, VCARD_SET(ALICE, "s1", PHOTO(HELLO_B64)));
@@ -556,33 +474,13 @@ static void test_temporary_rooms_in_memory(void **state)
     assert_null(service_room_loaded(fx->svc, "room"));
 }
 
-/* Fills the store until not even a small record fits. */
-static void fill_store(afx_t *p)
-{
-    static char desc[8001];
-    const size_t sizes[] = {8000, 3000, 10};
-    char name[16];
-    int i = 0;
-    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-        memset(desc, 'f', sizes[k]);
-        desc[sizes[k]] = '\0';
-        for (store_rc_t rc = STORE_OK; rc == STORE_OK; i++) {
-            snprintf(name, sizeof name, "fill%04d", i);
-            store_room_t r = {.name = name, .description = desc, .persistent = true};
-            rc = store_room_save(p->st, &r, NULL, 0);
-            if (rc != STORE_OK) assert_int_equal(rc, STORE_ERR_FULL);
-            if (i > 2000) fail_msg("the store never filled up");
-        }
-    }
-}
-
 static void test_full_store_refused(void **state)
 {
-    afx_t *p = *state;
+    sfx_t *p = *state;
     fixture_t *fx = p->fx;
     room_with_bob(fx);
     fixture_feed(fx, CONFIG(ALICE, "keep", FIELD("persistentroom", "1")));
-    fill_store(p);
+    sfx_fill_store(p->st, false);
     /* a photo of 6000 bytes */
     static unsigned char raw[6000];
     memset(raw, 7, sizeof raw);
@@ -599,25 +497,25 @@ static void test_full_store_refused(void **state)
     assert_int_equal(stanza_element_count(get_vcard(fx, BOB)), 0);
 }
 
-#define T(f, s) cmocka_unit_test_setup_teardown(f, s, teardown)
+#define T(f, c) cmocka_unit_test_prestate_setup_teardown(f, sfx_setup, sfx_teardown, &c)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_set_get_round_trip, setup_mem),
-        T(test_set_owner_only, setup_mem),
-        T(test_size_limit_and_bad_base64, setup_small),
-        T(test_removal, setup_mem),
-        T(test_disco_feature_and_hash, setup_mem),
-        T(test_change_told_to_occupants_and_joiners, setup_mem),
-        T(test_other_room_payloads_still_unavailable, setup_mem),
-        T(test_locked_room_hidden_from_non_owners, setup_mem),
-        T(test_off, setup_off),
-        T(test_stanza_limit_leaves_room_for_the_photo, setup_stanza_limit),
-        T(test_persistent_survives_restart, setup_store),
-        T(test_deleted_with_the_room, setup_store),
-        T(test_temporary_rooms_in_memory, setup_store),
-        T(test_full_store_refused, setup_store),
+        T(test_set_get_round_trip, mem),
+        T(test_set_owner_only, mem),
+        T(test_size_limit_and_bad_base64, small),
+        T(test_removal, mem),
+        T(test_disco_feature_and_hash, mem),
+        T(test_change_told_to_occupants_and_joiners, mem),
+        T(test_other_room_payloads_still_unavailable, mem),
+        T(test_locked_room_hidden_from_non_owners, mem),
+        T(test_off, off),
+        T(test_stanza_limit_leaves_room_for_the_photo, stanza_limit),
+        T(test_persistent_survives_restart, on_store),
+        T(test_deleted_with_the_room, on_store),
+        T(test_temporary_rooms_in_memory, on_store),
+        T(test_full_store_refused, on_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,24 +11,17 @@
 #include "disco/rsm.h"
 #include "muc/ns.h"
 #include "tests/support/fixture.h"
-#include "tests/support/tmpdir.h"
-#include "storage/storage.h"
+#include "tests/support/store_fixture.h"
 
-#define ALICE    "alice@localhost/a"
-#define BOB      "bob@localhost/b"
-#define MAP_SIZE (4u << 20)
-#define CAP      10
-#define NPUBLIC  27 /* 25 stored + 2 temporary */
-#define SET(x)   "<set xmlns='" NS_RSM "'>" x "</set>"
+#define ALICE   "alice@localhost/a"
+#define BOB     "bob@localhost/b"
+#define CAP     10
+#define NPUBLIC 27 /* 25 stored + 2 temporary */
+#define SET(x)  "<set xmlns='" NS_RSM "'>" x "</set>"
 
-typedef struct pfx {
-    void *fx_state;
-    fixture_t *fx;
-    char dir[64];
-    store_t *st;
-    char expected[NPUBLIC][64]; /* every public room JID, in order */
-    size_t nexpected;
-} pfx_t;
+/* Every public room JID, in order (set up by setup). */
+static char expected[NPUBLIC][64];
+static size_t nexpected;
 
 /* What a disco#items reply held. */
 typedef struct page {
@@ -44,30 +37,20 @@ typedef struct page {
 
 /* ---- setup ------------------------------------------------------------ */
 
-static pfx_t *new_pfx(void)
+/* The cmocka prestate of every setup here. */
+static sfx_config_t config = {.opts = {.name = "Test Rooms",
+                                       .history_length = 20,
+                                       .max_nick_length = 20,
+                                       .max_disco_items = CAP}};
+
+static sfx_t *new_pfx(void **state)
 {
-    pfx_t *p = calloc(1, sizeof *p);
-    assert_non_null(p);
-    assert_int_equal(fixture_setup(&p->fx_state), 0);
-    p->fx = p->fx_state;
-    service_free(p->fx->svc);
-    strcpy(p->dir, "/tmp/mucd-test-rsm-XXXXXX");
-    assert_non_null(mkdtemp(p->dir));
-    char err[512];
-    if (store_open(p->dir, MAP_SIZE, false, &p->st, err, sizeof err) != STORE_OK)
-        fail_msg("store_open: %s", err);
-    service_opts_t opts = {.domain = FX_DOMAIN,
-                           .name = "Test Rooms",
-                           .store = p->st,
-                           .history_length = 20,
-                           .max_nick_length = 20,
-                           .max_disco_items = CAP};
-    p->fx->svc = service_new(p->fx->ctx, &opts);
-    assert_non_null(p->fx->svc);
-    return p;
+    assert_int_equal(sfx_setup(state), 0);
+    nexpected = 0;
+    return *state;
 }
 
-static void feedf(pfx_t *p, const char *fmt, const char *room, const char *arg)
+static void feedf(sfx_t *p, const char *fmt, const char *room, const char *arg)
 {
     char xml[2048];
     snprintf(xml, sizeof xml, fmt, room, arg);
@@ -76,7 +59,7 @@ static void feedf(pfx_t *p, const char *fmt, const char *room, const char *arg)
 
 /* Alice creates `name` through the core, submits `fields` and stays in it.
  * locked: stops after the join (a new room nobody configured). */
-static void core_room(pfx_t *p, const char *name, const char *fields, bool locked)
+static void core_room(sfx_t *p, const char *name, const char *fields, bool locked)
 {
     feedf(p,
           "<presence from='" ALICE "' to='%s@" FX_DOMAIN "/Alice'><x xmlns='" NS_MUC
@@ -96,7 +79,7 @@ static void core_room(pfx_t *p, const char *name, const char *fields, bool locke
     capture_clear(&p->fx->cap);
 }
 
-static void stored_room(pfx_t *p, const char *name, const char *title, bool public_list)
+static void stored_room(sfx_t *p, const char *name, const char *title, bool public_list)
 {
     store_room_t r = {.name = (char *)name,
                       .title = (char *)title,
@@ -117,13 +100,13 @@ static int by_string(const void *a, const void *b)
  * (persistent, loaded), and room14l (locked, never configured). */
 static int setup(void **state)
 {
-    pfx_t *p = new_pfx();
+    sfx_t *p = new_pfx(state);
     char name[16], title[16];
     for (int i = 1; i <= 25; i++) {
         snprintf(name, sizeof name, "room%02d", i);
         snprintf(title, sizeof title, "Room %02d", i);
         if (i != 3) stored_room(p, name, i % 2 ? title : NULL, true);
-        snprintf(p->expected[p->nexpected++], 64, "%s@" FX_DOMAIN, name);
+        snprintf(expected[nexpected++], 64, "%s@" FX_DOMAIN, name);
     }
     core_room(p, "room03",
               "<field var='muc#roomconfig_persistentroom'><value>1</value></field>"
@@ -141,56 +124,41 @@ static int setup(void **state)
               "<field var='muc#roomconfig_publicroom'><value>0</value></field>",
               false);
     core_room(p, "room14l", "", true);
-    strcpy(p->expected[p->nexpected++], "room07a@" FX_DOMAIN);
-    strcpy(p->expected[p->nexpected++], "room19a@" FX_DOMAIN);
-    qsort(p->expected, p->nexpected, sizeof p->expected[0], by_string);
-    assert_int_equal(p->nexpected, NPUBLIC);
+    strcpy(expected[nexpected++], "room07a@" FX_DOMAIN);
+    strcpy(expected[nexpected++], "room19a@" FX_DOMAIN);
+    qsort(expected, nexpected, sizeof expected[0], by_string);
+    assert_int_equal(nexpected, NPUBLIC);
     size_t listed = 0;
     assert_int_equal(store_public_count(p->st, &listed), STORE_OK);
     assert_int_equal(listed, 25);
-    *state = p;
     return 0;
 }
 
 /* Three stored public rooms and two temporary ones: fewer than the cap. */
 static int setup_few(void **state)
 {
-    pfx_t *p = new_pfx();
+    sfx_t *p = new_pfx(state);
     stored_room(p, "beta", "Beta", true);
     stored_room(p, "delta", NULL, true);
     stored_room(p, "epsilon", "Eps", true);
     stored_room(p, "hidden", NULL, false);
     core_room(p, "alpha", "", false);
     core_room(p, "gamma", "", false);
-    *state = p;
     return 0;
 }
 
 /* An empty service: no rooms at all. */
 static int setup_empty(void **state)
 {
-    *state = new_pfx();
+    new_pfx(state);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    pfx_t *p = *state;
-    capture_clear(&p->fx->cap);
-    service_free(p->fx->svc);
-    p->fx->svc = NULL;
-    store_close(p->st);
-    int rc = remove_dir(p->dir);
-    if (fixture_teardown(&p->fx_state) != 0) rc = -1;
-    free(p);
-    return rc;
 }
 
 /* ---- helpers ---------------------------------------------------------- */
 
 /* Sends a service disco#items with `inner` in the query; returns the
  * reply (borrowed from the capture, cleared first). */
-static xmpp_stanza_t *ask(pfx_t *p, const char *inner)
+static xmpp_stanza_t *ask(sfx_t *p, const char *inner)
 {
     char xml[4096];
     capture_clear(&p->fx->cap);
@@ -214,7 +182,7 @@ static void copy_text(xmpp_stanza_t *st, char *out, size_t cap)
 }
 
 /* Asks and parses a successful reply into pg. */
-static void get_page(pfx_t *p, const char *inner, page_t *pg)
+static void get_page(sfx_t *p, const char *inner, page_t *pg)
 {
     memset(pg, 0, sizeof *pg);
     pg->first_index = pg->count = -1;
@@ -263,11 +231,11 @@ static void get_page(pfx_t *p, const char *inner, page_t *pg)
 
 /* Asserts the page holds exactly expected[from .. from+n) and that its
  * <first/> and <last/> name its ends. */
-static void assert_page_is(pfx_t *p, const page_t *pg, size_t from, size_t n)
+static void assert_page_is(const page_t *pg, size_t from, size_t n)
 {
     if (pg->n != n) fail_msg("page of %zu items, expected %zu", pg->n, n);
     for (size_t i = 0; i < n; i++)
-        assert_string_equal(pg->jids[i], p->expected[from + i]);
+        assert_string_equal(pg->jids[i], expected[from + i]);
     if (n) {
         assert_true(pg->has_first && pg->has_last);
         assert_string_equal(pg->first, pg->jids[0]);
@@ -278,7 +246,7 @@ static void assert_page_is(pfx_t *p, const page_t *pg, size_t from, size_t n)
     }
 }
 
-static void assert_error(pfx_t *p, const char *inner, const char *type, const char *cond)
+static void assert_error(sfx_t *p, const char *inner, const char *type, const char *cond)
 {
     assert_stanza_error(ask(p, inner), type, cond);
 }
@@ -287,10 +255,10 @@ static void assert_error(pfx_t *p, const char *inner, const char *type, const ch
 
 static void test_first_page(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     get_page(p, SET("<max>10</max>"), &pg);
-    assert_page_is(p, &pg, 0, 10);
+    assert_page_is(&pg, 0, 10);
     assert_true(pg.has_set);
     assert_int_equal(pg.first_index, 0);
     assert_int_equal(pg.count, NPUBLIC);
@@ -304,7 +272,7 @@ static void test_first_page(void **state)
 
 static void test_forward_paging_lists_every_public_room_once(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     char seen[NPUBLIC + 10][64], rsm[256];
     size_t nseen = 0, pages = 0;
@@ -322,23 +290,23 @@ static void test_forward_paging_lists_every_public_room_once(void **state)
     assert_int_equal(pages, 3); /* 10 + 10 + 7 */
     assert_int_equal(nseen, NPUBLIC);
     for (size_t i = 0; i < NPUBLIC; i++)
-        assert_string_equal(seen[i], p->expected[i]); /* each once, in order */
+        assert_string_equal(seen[i], expected[i]); /* each once, in order */
 
     /* after the very last one: an empty page that still counts */
     snprintf(rsm, sizeof rsm, SET("<max>10</max><after>%s</after>"),
-             p->expected[NPUBLIC - 1]);
+             expected[NPUBLIC - 1]);
     get_page(p, rsm, &pg);
-    assert_page_is(p, &pg, 0, 0);
+    assert_page_is(&pg, 0, 0);
     assert_true(pg.has_set);
     assert_int_equal(pg.count, NPUBLIC);
 }
 
 static void test_after_a_temporary_room(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     get_page(p, SET("<max>3</max><after>room07a@" FX_DOMAIN "</after>"), &pg);
-    assert_page_is(p, &pg, 8, 3); /* room08, room09, room10 */
+    assert_page_is(&pg, 8, 3); /* room08, room09, room10 */
     assert_string_equal(pg.jids[0], "room08@" FX_DOMAIN);
     get_page(p, SET("<max>3</max><after>room18@" FX_DOMAIN "</after>"), &pg);
     assert_string_equal(pg.jids[0], "room19@" FX_DOMAIN);
@@ -348,33 +316,33 @@ static void test_after_a_temporary_room(void **state)
 
 static void test_last_page_with_empty_before(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     get_page(p, SET("<max>10</max><before/>"), &pg);
-    assert_page_is(p, &pg, NPUBLIC - 10, 10);
+    assert_page_is(&pg, NPUBLIC - 10, 10);
     assert_int_equal(pg.first_index, NPUBLIC - 10);
     assert_int_equal(pg.count, NPUBLIC);
 
     /* without <max>: the service's cap */
     get_page(p, SET("<before/>"), &pg);
-    assert_page_is(p, &pg, NPUBLIC - CAP, CAP);
+    assert_page_is(&pg, NPUBLIC - CAP, CAP);
     assert_int_equal(pg.first_index, NPUBLIC - CAP);
 
     /* more than there is */
     get_page(p, SET("<max>5</max><before></before>"), &pg);
-    assert_page_is(p, &pg, NPUBLIC - 5, 5);
+    assert_page_is(&pg, NPUBLIC - 5, 5);
     assert_int_equal(pg.first_index, NPUBLIC - 5);
 }
 
 static void test_before_id_gives_previous_page(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     char rsm[256];
     /* before expected[15]: expected[5..14] */
-    snprintf(rsm, sizeof rsm, SET("<max>10</max><before>%s</before>"), p->expected[15]);
+    snprintf(rsm, sizeof rsm, SET("<max>10</max><before>%s</before>"), expected[15]);
     get_page(p, rsm, &pg);
-    assert_page_is(p, &pg, 5, 10);
+    assert_page_is(&pg, 5, 10);
     assert_int_equal(pg.count, NPUBLIC);
     if (pg.first_index >= 0) assert_int_equal(pg.first_index, 5);
 
@@ -382,25 +350,25 @@ static void test_before_id_gives_previous_page(void **state)
     get_page(p, SET("<max>2</max><before>room19a@" FX_DOMAIN "</before>"), &pg);
     assert_string_equal(pg.jids[0], "room18@" FX_DOMAIN);
     assert_string_equal(pg.jids[1], "room19@" FX_DOMAIN);
-    snprintf(rsm, sizeof rsm, SET("<max>10</max><before>%s</before>"), p->expected[3]);
+    snprintf(rsm, sizeof rsm, SET("<max>10</max><before>%s</before>"), expected[3]);
     get_page(p, rsm, &pg);
-    assert_page_is(p, &pg, 0, 3);
-    snprintf(rsm, sizeof rsm, SET("<max>10</max><before>%s</before>"), p->expected[0]);
+    assert_page_is(&pg, 0, 3);
+    snprintf(rsm, sizeof rsm, SET("<max>10</max><before>%s</before>"), expected[0]);
     get_page(p, rsm, &pg);
-    assert_page_is(p, &pg, 0, 0);
+    assert_page_is(&pg, 0, 0);
     assert_int_equal(pg.count, NPUBLIC);
 }
 
 static void test_backward_paging_lists_every_public_room_once(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     char rsm[256];
     size_t end = NPUBLIC, pages = 0;
     get_page(p, SET("<max>10</max><before/>"), &pg);
     for (;;) {
         size_t from = end >= pg.n ? end - pg.n : 0;
-        assert_page_is(p, &pg, from, end - from);
+        assert_page_is(&pg, from, end - from);
         end = from;
         if (++pages > 10) fail_msg("paging does not end");
         if (pg.n < 10) break;
@@ -413,49 +381,49 @@ static void test_backward_paging_lists_every_public_room_once(void **state)
 
 static void test_index_skips(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     get_page(p, SET("<max>10</max><index>5</index>"), &pg);
-    assert_page_is(p, &pg, 5, 10);
+    assert_page_is(&pg, 5, 10);
     assert_int_equal(pg.first_index, 5);
     assert_int_equal(pg.count, NPUBLIC);
 
     get_page(p, SET("<max>10</max><index>20</index>"), &pg);
-    assert_page_is(p, &pg, 20, 7);
+    assert_page_is(&pg, 20, 7);
     assert_int_equal(pg.first_index, 20);
 
     get_page(p, SET("<max>10</max><index>0</index>"), &pg);
-    assert_page_is(p, &pg, 0, 10);
+    assert_page_is(&pg, 0, 10);
 
     get_page(p, SET("<max>10</max><index>27</index>"), &pg);
-    assert_page_is(p, &pg, 0, 0);
+    assert_page_is(&pg, 0, 0);
     assert_int_equal(pg.count, NPUBLIC);
     get_page(p, SET("<max>10</max><index>1000</index>"), &pg);
-    assert_page_is(p, &pg, 0, 0);
+    assert_page_is(&pg, 0, 0);
 }
 
 static void test_max_zero_only_count(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     get_page(p, SET("<max>0</max>"), &pg);
-    assert_page_is(p, &pg, 0, 0);
+    assert_page_is(&pg, 0, 0);
     assert_true(pg.has_set);
     assert_int_equal(pg.count, NPUBLIC);
 }
 
 static void test_max_above_cap_is_capped(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     get_page(p, SET("<max>50</max>"), &pg);
-    assert_page_is(p, &pg, 0, CAP);
+    assert_page_is(&pg, 0, CAP);
     assert_int_equal(pg.count, NPUBLIC);
 }
 
 static void test_unknown_ids_item_not_found(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     const char *ids[] = {
         "nosuch@" FX_DOMAIN,  /* exists nowhere */
         "room10h@" FX_DOMAIN, /* stored, hidden */
@@ -475,7 +443,7 @@ static void test_unknown_ids_item_not_found(void **state)
 
 static void test_malformed_set_bad_request(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     assert_error(p, SET("<max>abc</max>"), "modify", "bad-request");
     assert_error(p, SET("<max>-1</max>"), "modify", "bad-request");
     assert_error(p, SET("<max>10x</max>"), "modify", "bad-request");
@@ -491,10 +459,10 @@ static void test_malformed_set_bad_request(void **state)
 
 static void test_no_rsm_more_than_cap(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     get_page(p, "", &pg);
-    assert_page_is(p, &pg, 0, CAP);
+    assert_page_is(&pg, 0, CAP);
     assert_true(pg.has_set); /* tells the list goes on */
     assert_int_equal(pg.count, NPUBLIC);
     assert_int_equal(pg.first_index, 0);
@@ -502,7 +470,7 @@ static void test_no_rsm_more_than_cap(void **state)
 
 static void test_no_rsm_fewer_than_cap(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     get_page(p, "", &pg);
     const char *want[] = {"alpha", "beta", "delta", "epsilon", "gamma"};
@@ -531,7 +499,7 @@ static void test_no_rsm_fewer_than_cap(void **state)
  * follows its configuration. */
 static void test_temporary_room_changes(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     const char *cfg = "<iq type='set' id='cfg' from='" ALICE "' to='%s@" FX_DOMAIN
                       "'><query xmlns='" NS_MUC_OWNER "'><x xmlns='" NS_DATA
@@ -566,7 +534,7 @@ static void test_temporary_room_changes(void **state)
 
 static void test_empty_service(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     page_t pg;
     get_page(p, "", &pg);
     assert_int_equal(pg.n, 0);
@@ -586,7 +554,7 @@ static void test_empty_service(void **state)
  * time, forward and backward, still lists each public room exactly once. */
 static void test_paging_consistent_with_prefix_names(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     const char *stored[] = {"a", "a-b", "a.b", "a0", "a1", "a10", "ab", "b"};
     for (size_t i = 0; i < 8; i++)
         stored_room(p, stored[i], NULL, true);
@@ -703,25 +671,24 @@ static void test_rsm_parse(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f, s) cmocka_unit_test_prestate_setup_teardown(f, s, sfx_teardown, &config)
     const struct CMUnitTest tests[] = {
-        T(test_first_page),
-        T(test_forward_paging_lists_every_public_room_once),
-        T(test_after_a_temporary_room),
-        T(test_last_page_with_empty_before),
-        T(test_before_id_gives_previous_page),
-        T(test_backward_paging_lists_every_public_room_once),
-        T(test_index_skips),
-        T(test_max_zero_only_count),
-        T(test_max_above_cap_is_capped),
-        T(test_unknown_ids_item_not_found),
-        T(test_malformed_set_bad_request),
-        T(test_no_rsm_more_than_cap),
-        cmocka_unit_test_setup_teardown(test_no_rsm_fewer_than_cap, setup_few, teardown),
-        cmocka_unit_test_setup_teardown(test_temporary_room_changes, setup_few, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_service, setup_empty, teardown),
-        cmocka_unit_test_setup_teardown(test_paging_consistent_with_prefix_names,
-                                        setup_empty, teardown),
+        T(test_first_page, setup),
+        T(test_forward_paging_lists_every_public_room_once, setup),
+        T(test_after_a_temporary_room, setup),
+        T(test_last_page_with_empty_before, setup),
+        T(test_before_id_gives_previous_page, setup),
+        T(test_backward_paging_lists_every_public_room_once, setup),
+        T(test_index_skips, setup),
+        T(test_max_zero_only_count, setup),
+        T(test_max_above_cap_is_capped, setup),
+        T(test_unknown_ids_item_not_found, setup),
+        T(test_malformed_set_bad_request, setup),
+        T(test_no_rsm_more_than_cap, setup),
+        T(test_no_rsm_fewer_than_cap, setup_few),
+        T(test_temporary_room_changes, setup_few),
+        T(test_empty_service, setup_empty),
+        T(test_paging_consistent_with_prefix_names, setup_empty),
         cmocka_unit_test_setup_teardown(test_rsm_parse, fixture_setup, fixture_teardown),
     };
 #undef T

@@ -8,7 +8,7 @@
 
 #include "storage/storage.h"
 #include "tests/support/muc_asserts.h"
-#include "tests/support/tmpdir.h"
+#include "tests/support/store_fixture.h"
 
 #define GROUPCHAT(from, id, body)                                                        \
     "<message type='groupchat' id='" id "' from='" from "' to='" ROOM "'><body>" body    \
@@ -28,7 +28,7 @@
     "var='muc#roomconfig_persistentroom'><value>1</value></field></x></query></iq>"
 #define LEAVE_ROOM(from, room, nick)                                                     \
     "<presence type='unavailable' from='" from "' to='" room "@" FX_DOMAIN "/" nick "'/" \
-                                                                                    ">"
+    ">"
 #define DESTROY(from, room)                                                              \
     "<iq type='set' id='bye' from='" from "' to='" room "@" FX_DOMAIN                    \
     "'><query xmlns='" NS_MUC_OWNER "'><destroy/></query></iq>"
@@ -51,46 +51,15 @@ static int setup(void **state)
     return rc;
 }
 
-/* A fixture whose service keeps rooms in a store (for stored room counts). */
-typedef struct sfx {
-    void *fx_state;
-    fixture_t *fx;
-    char dir[64];
-    store_t *st;
-} sfx_t;
+/* A service that keeps rooms in a store (for stored room counts), with
+ * the fake clock; the cmocka prestate of setup_store. */
+static sfx_config_t store_config = {
+    .opts = {.max_nick_length = 20}, .map = 8u << 20, .now_ms = fake_now_ms};
 
 static int setup_store(void **state)
 {
-    sfx_t *p = calloc(1, sizeof *p);
-    assert_non_null(p);
-    assert_int_equal(setup(&p->fx_state), 0);
-    p->fx = p->fx_state;
-    service_free(p->fx->svc);
-    strcpy(p->dir, "/tmp/mucd-test-limits-XXXXXX");
-    assert_non_null(mkdtemp(p->dir));
-    char err[256];
-    assert_int_equal(store_open(p->dir, 8u << 20, false, &p->st, err, sizeof err),
-                     STORE_OK);
-    service_opts_t opts = {.domain = FX_DOMAIN, .store = p->st, .max_nick_length = 20};
-    p->fx->svc = service_new(p->fx->ctx, &opts);
-    assert_non_null(p->fx->svc);
-    p->fx->svc->now_ms = fake_now_ms;
-    *state = p;
-    return 0;
-}
-
-static int teardown_store(void **state)
-{
-    sfx_t *p = *state;
-    capture_clear(&p->fx->cap);
-    service_free(p->fx->svc);
-    p->fx->svc = NULL;
-    store_close(p->st);
-    int rc = remove_dir(p->dir);
-    p->fx->svc = service_new(p->fx->ctx, &(service_opts_t){.domain = FX_DOMAIN});
-    if (fixture_teardown(&p->fx_state) != 0) rc = -1;
-    free(p);
-    return rc;
+    fake_ms = 1000000;
+    return sfx_setup(state);
 }
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -334,8 +303,8 @@ int main(void)
         T(test_max_rooms),
         T(test_max_rooms_per_creator),
         T(test_admin_passes_room_counts),
-        cmocka_unit_test_setup_teardown(test_stored_rooms_per_creator, setup_store,
-                                        teardown_store),
+        cmocka_unit_test_prestate_setup_teardown(
+            test_stored_rooms_per_creator, setup_store, sfx_teardown, &store_config),
         T(test_message_rate),
         T(test_message_rate_counts_private_messages),
         T(test_limits_off_by_default),

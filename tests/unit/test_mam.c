@@ -12,152 +12,55 @@
 #include "muc/stanza.h"
 #include "storage/storage.h"
 #include "tests/support/muc_asserts.h"
-#include "tests/support/tmpdir.h"
+#include "tests/support/store_fixture.h"
 
 #define NMSG 25
 
 static time_t fake_time = 1700000000;
-static bool batched; /* the second run: archive writes batched, as the link does */
 static time_t fake_now(void)
 {
     return fake_time;
 }
 
-typedef struct mfx {
-    void *fx_state;
-    fixture_t *fx;
-    char dir[64];
-    store_t *st;
-    size_t map;
-    int max_messages, max_days;
-    bool archive_off;
-    char ids[NMSG + 8][IDS_STANZA_ID_SIZE];
-} mfx_t;
+/* The stanza-ids of the messages said (say_many), by index. */
+static char msg_ids[NMSG + 8][IDS_STANZA_ID_SIZE];
 
-static void start(mfx_t *p)
-{
-    service_free(p->fx->svc);
-    capture_clear(&p->fx->cap);
-    service_opts_t opts = {.domain = FX_DOMAIN,
-                           .store = p->st,
-                           .max_nick_length = 20,
-                           .history_length = 20,
-                           .archive_off = p->archive_off,
-                           .archive_max_messages = p->max_messages,
-                           .archive_max_days = p->max_days};
-    p->fx->svc = service_new(p->fx->ctx, &opts);
-    assert_non_null(p->fx->svc);
-    p->fx->svc->now = fake_now;
-    if (batched) service_set_batching(p->fx->svc, true);
-}
+/* The cmocka prestate of setup and setup_tiny; the second run batches the
+ * archive writes, as the link does. */
+static sfx_config_t config = {.opts = {.max_nick_length = 20, .history_length = 20},
+                              .now = fake_now};
 
-static void open_store(mfx_t *p)
+static int reset(void)
 {
-    char err[256];
-    assert_int_equal(store_open(p->dir, p->map, false, &p->st, err, sizeof err),
-                     STORE_OK);
-}
-
-static int setup_map(void **state, size_t map)
-{
-    mfx_t *p = calloc(1, sizeof *p);
-    assert_non_null(p);
-    assert_int_equal(fixture_setup(&p->fx_state), 0);
-    p->fx = p->fx_state;
-    p->map = map;
-    strcpy(p->dir, "/tmp/mucd-test-mam-XXXXXX");
-    assert_non_null(mkdtemp(p->dir));
-    open_store(p);
     fake_time = 1700000000;
-    start(p);
-    *state = p;
+    memset(msg_ids, 0, sizeof msg_ids);
     return 0;
 }
 
 static int setup(void **state)
 {
-    return setup_map(state, 4u << 20);
+    return reset() + sfx_setup(state);
 }
 
 static int setup_tiny(void **state)
 {
-    return setup_map(state, 256u << 10);
-}
-
-static int teardown(void **state)
-{
-    mfx_t *p = *state;
-    capture_clear(&p->fx->cap);
-    service_free(p->fx->svc);
-    p->fx->svc = service_new(p->fx->ctx, &(service_opts_t){.domain = FX_DOMAIN});
-    store_close(p->st);
-    int rc = remove_dir(p->dir);
-    if (fixture_teardown(&p->fx_state) != 0) rc = -1;
-    free(p);
-    return rc;
-}
-
-static void restart(mfx_t *p)
-{
-    service_free(p->fx->svc);
-    p->fx->svc = NULL;
-    store_close(p->st);
-    open_store(p);
-    start(p);
+    return reset() + sfx_setup_tiny(state);
 }
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* Alice creates a persistent room with the extra config fields; Bob
- * enters. The capture is left empty. */
-static void room_with(mfx_t *p, const char *fields)
+static void persistent_room(sfx_t *p)
 {
-    fixture_t *fx = p->fx;
-    char xml[2048];
-    assert_int_equal(fixture_feed(fx, JOIN(ALICE, "Alice")), 2);
-    snprintf(xml, sizeof xml,
-             "<iq type='set' id='c1' from='" ALICE "' to='" ROOM
-             "'><query xmlns='" NS_MUC_OWNER "'><x xmlns='" NS_DATA "' type='submit'>"
-             "<field var='FORM_TYPE'><value>" NS_ROOMCONFIG "</value></field>%s</x>"
-             "</query></iq>",
-             fields);
-    fixture_feed(fx, xml);
-    assert_false(any_error(fx));
-    assert_true(fixture_feed(fx, JOIN(BOB, "Bob")) >= 3);
-    capture_clear(&fx->cap);
-}
-
-static void persistent_room(mfx_t *p)
-{
-    room_with(p, FIELD("persistentroom", "1"));
-}
-
-/* `from` (an occupant) says body; returns the stanza-id of the broadcast. */
-static void say(mfx_t *p, const char *from, const char *body, char *id_out)
-{
-    fixture_t *fx = p->fx;
-    char xml[512];
-    capture_clear(&fx->cap);
-    snprintf(xml, sizeof xml,
-             "<message type='groupchat' id='m' from='%s' to='" ROOM "'><body>%s</body>"
-             "</message>",
-             from, body);
-    assert_int_equal(fixture_feed(fx, xml), 2);
-    xmpp_stanza_t *m = nth_to(fx, ALICE, 0);
-    assert_non_null(m);
-    xmpp_stanza_t *sid = xmpp_stanza_get_child_by_name_and_ns(m, "stanza-id", NS_SID);
-    assert_non_null(sid);
-    snprintf(id_out, IDS_STANZA_ID_SIZE, "%s", xmpp_stanza_get_id(sid));
-    capture_clear(&fx->cap);
+    sfx_room_with(p->fx, FIELD("persistentroom", "1"));
 }
 
 /* NMSG messages, ten seconds apart, Alice the even ones, Bob the odd. */
-static void say_many(mfx_t *p, int n)
+static void say_many(sfx_t *p, int n)
 {
     for (int i = 0; i < n; i++) {
         char body[32];
         snprintf(body, sizeof body, "message %d", i);
-        say(p, i % 2 ? BOB : ALICE, body, p->ids[i]);
+        sfx_say(p->fx, i % 2 ? BOB : ALICE, body, msg_ids[i]);
         fake_time += 10;
     }
 }
@@ -183,7 +86,7 @@ static void child_text(xmpp_stanza_t *set, const char *name, char *out, size_t n
 
 /* Sends a MAM query from `from` with the form fields and the RSM <set/>
  * contents; fills r from the answer. Returns the number of stanzas sent. */
-static size_t query(mfx_t *p, const char *from, const char *fields, const char *set,
+static size_t query(sfx_t *p, const char *from, const char *fields, const char *set,
                     bool flip, res_t *r)
 {
     fixture_t *fx = p->fx;
@@ -239,12 +142,12 @@ static size_t query(mfx_t *p, const char *from, const char *fields, const char *
     return sent;
 }
 
-/* r holds exactly the messages lo..hi (indexes into p->ids), in order. */
-static void assert_page(mfx_t *p, const res_t *r, int lo, int hi, const char *complete)
+/* r holds exactly the messages lo..hi (indexes into msg_ids), in order. */
+static void assert_page(const res_t *r, int lo, int hi, const char *complete)
 {
     assert_int_equal(r->n, hi >= lo ? hi - lo + 1 : 0);
     for (int i = lo; i <= hi; i++)
-        assert_string_equal(r->ids[i - lo], p->ids[i]);
+        assert_string_equal(r->ids[i - lo], msg_ids[i]);
     assert_non_null(r->complete);
     assert_string_equal(r->complete, complete);
     if (r->n) {
@@ -256,7 +159,7 @@ static void assert_page(mfx_t *p, const res_t *r, int lo, int hi, const char *co
     }
 }
 
-static void expect_error(mfx_t *p, const char *from, const char *fields, const char *set,
+static void expect_error(sfx_t *p, const char *from, const char *fields, const char *set,
                          const char *type, const char *cond)
 {
     res_t r;
@@ -270,7 +173,7 @@ static void expect_error(mfx_t *p, const char *from, const char *fields, const c
 
 static void test_store_codec_and_api(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     store_set_batching(p->st, false); /* it reads the sequences appends give */
     store_arch_msg_t m = {.ts_ms = 12345,
                           .id = "abc",
@@ -351,7 +254,7 @@ static void test_store_codec_and_api(void **state)
 }
 
 /* Entries in the store's sender index, read with LMDB itself. */
-static size_t with_entries(mfx_t *p)
+static size_t with_entries(sfx_t *p)
 {
     store_close(p->st);
     MDB_env *env;
@@ -366,12 +269,12 @@ static size_t with_entries(mfx_t *p)
     assert_int_equal(mdb_stat(txn, dbi, &s), 0);
     mdb_txn_abort(txn);
     mdb_env_close(env);
-    open_store(p);
+    p->st = sfx_store_open(p->dir, p->cfg.map, false);
     return s.ms_entries;
 }
 
 /* Drops the sender index, as in a store written before it. */
-static void drop_with_index(mfx_t *p)
+static void drop_with_index(sfx_t *p)
 {
     store_close(p->st);
     MDB_env *env;
@@ -388,7 +291,7 @@ static void drop_with_index(mfx_t *p)
 }
 
 /* `nick`'s entries of room "r" from lo, forward, up to max: their seqs. */
-static size_t by_nick(mfx_t *p, const char *nick, uint64_t lo, bool backward, size_t max,
+static size_t by_nick(sfx_t *p, const char *nick, uint64_t lo, bool backward, size_t max,
                       uint64_t *seqs, bool *more)
 {
     store_arch_msg_t page[16];
@@ -411,7 +314,7 @@ static size_t by_nick(mfx_t *p, const char *nick, uint64_t lo, bool backward, si
  * before it. */
 static void test_with_index(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     store_set_batching(p->st, false);
     static char longnick[1001];
     memset(longnick, 'n', 1000);
@@ -447,7 +350,7 @@ static void test_with_index(void **state)
     assert_int_equal(seqs[0], 13);
     /* a store from before the index gets it built on opening */
     drop_with_index(p);
-    open_store(p);
+    p->st = sfx_store_open(p->dir, p->cfg.map, false);
     assert_int_equal(with_entries(p), 30);
     assert_int_equal(by_nick(p, "c", 1, false, 16, seqs, &more), 7);
     assert_int_equal(seqs[0], 15);
@@ -460,84 +363,84 @@ static void test_with_index(void **state)
 
 static void test_empty_archive(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     res_t r;
     persistent_room(p);
     query(p, BOB, NULL, NULL, false, &r);
-    assert_page(p, &r, 0, -1, "true");
+    assert_page(&r, 0, -1, "true");
     assert_int_equal(r.count, 0);
     query(p, BOB, NULL, "<before/>", false, &r);
-    assert_page(p, &r, 0, -1, "true");
+    assert_page(&r, 0, -1, "true");
 }
 
 static void test_page_forward(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     res_t r;
     char set[256];
     persistent_room(p);
     say_many(p, NMSG);
     query(p, BOB, NULL, "<max>10</max>", false, &r);
-    assert_page(p, &r, 0, 9, "false");
+    assert_page(&r, 0, 9, "false");
     assert_int_equal(r.count, NMSG);
     assert_string_equal(r.first_index, "0");
     snprintf(set, sizeof set, "<max>10</max><after>%s</after>", r.last);
     query(p, BOB, NULL, set, false, &r);
-    assert_page(p, &r, 10, 19, "false");
+    assert_page(&r, 10, 19, "false");
     assert_string_equal(r.first_index, "10");
     snprintf(set, sizeof set, "<max>10</max><after>%s</after>", r.last);
     query(p, BOB, NULL, set, false, &r);
-    assert_page(p, &r, 20, 24, "true");
+    assert_page(&r, 20, 24, "true");
     /* after the last */
-    snprintf(set, sizeof set, "<max>10</max><after>%s</after>", p->ids[NMSG - 1]);
+    snprintf(set, sizeof set, "<max>10</max><after>%s</after>", msg_ids[NMSG - 1]);
     query(p, BOB, NULL, set, false, &r);
-    assert_page(p, &r, 0, -1, "true");
+    assert_page(&r, 0, -1, "true");
     assert_int_equal(r.count, NMSG);
     /* exactly max */
     query(p, BOB, NULL, "<max>25</max>", false, &r);
-    assert_page(p, &r, 0, 24, "true");
+    assert_page(&r, 0, 24, "true");
     /* no RSM: the cap (all 25 here) */
     query(p, BOB, NULL, NULL, false, &r);
-    assert_page(p, &r, 0, 24, "true");
+    assert_page(&r, 0, 24, "true");
     /* max 0: only the count */
     query(p, BOB, NULL, "<max>0</max>", false, &r);
     assert_int_equal(r.n, 0);
     assert_int_equal(r.count, NMSG);
     /* index */
     query(p, BOB, NULL, "<max>3</max><index>4</index>", false, &r);
-    assert_page(p, &r, 4, 6, "false");
+    assert_page(&r, 4, 6, "false");
 }
 
 static void test_page_backward(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     res_t r;
     char set[256];
     persistent_room(p);
     say_many(p, NMSG);
     query(p, BOB, NULL, "<max>10</max><before/>", false, &r);
-    assert_page(p, &r, 15, 24, "false");
+    assert_page(&r, 15, 24, "false");
     assert_int_equal(r.count, NMSG);
     snprintf(set, sizeof set, "<max>10</max><before>%s</before>", r.first);
     query(p, BOB, NULL, set, false, &r);
-    assert_page(p, &r, 5, 14, "false");
+    assert_page(&r, 5, 14, "false");
     snprintf(set, sizeof set, "<max>10</max><before>%s</before>", r.first);
     query(p, BOB, NULL, set, false, &r);
-    assert_page(p, &r, 0, 4, "true");
+    assert_page(&r, 0, 4, "true");
     /* before the first */
-    snprintf(set, sizeof set, "<max>10</max><before>%s</before>", p->ids[0]);
+    snprintf(set, sizeof set, "<max>10</max><before>%s</before>", msg_ids[0]);
     query(p, BOB, NULL, set, false, &r);
-    assert_page(p, &r, 0, -1, "true");
+    assert_page(&r, 0, -1, "true");
     /* exactly the whole archive backwards */
     query(p, BOB, NULL, "<max>25</max><before/>", false, &r);
-    assert_page(p, &r, 0, 24, "true");
+    assert_page(&r, 0, 24, "true");
     /* flip-page: the same page, newest first */
     query(p, BOB, NULL, "<max>3</max><before/>", true, &r);
     assert_int_equal(r.n, 3);
-    assert_string_equal(r.ids[0], p->ids[24]);
-    assert_string_equal(r.ids[2], p->ids[22]);
-    assert_string_equal(r.first, p->ids[24]);
-    assert_string_equal(r.last, p->ids[22]);
+    assert_string_equal(r.ids[0], msg_ids[24]);
+    assert_string_equal(r.ids[2], msg_ids[22]);
+    assert_string_equal(r.first, msg_ids[24]);
+    assert_string_equal(r.last, msg_ids[22]);
     assert_string_equal(r.complete, "false");
     /* unknown RSM ids */
     expect_error(p, BOB, NULL, "<after>nope</after>", "cancel", "item-not-found");
@@ -549,7 +452,7 @@ static void test_page_backward(void **state)
 
 static void test_filters(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     res_t r;
     char fields[1024], stamp[32];
     persistent_room(p);
@@ -564,12 +467,12 @@ static void test_filters(void **state)
              "<field var='end'><value>%s</value></field>",
              stamp, end);
     query(p, BOB, fields, NULL, false, &r);
-    assert_page(p, &r, 5, 7, "true");
+    assert_page(&r, 5, 7, "true");
     assert_int_equal(r.count, 3);
     /* start only, in pages */
     snprintf(fields, sizeof fields, "<field var='start'><value>%s</value></field>", end);
     query(p, BOB, fields, "<max>5</max>", false, &r);
-    assert_page(p, &r, 7, 11, "false");
+    assert_page(&r, 7, 11, "false");
     assert_int_equal(r.count, NMSG - 7);
     expect_error(p, BOB, F("start", "yesterday"), NULL, "modify", "bad-request");
     expect_error(p, BOB, F("end", "2024-13-01T00:00:00Z"), NULL, "modify", "bad-request");
@@ -577,9 +480,9 @@ static void test_filters(void **state)
     snprintf(fields, sizeof fields,
              "<field var='after-id'><value>%s</value></field>"
              "<field var='before-id'><value>%s</value></field>",
-             p->ids[2], p->ids[6]);
+             msg_ids[2], msg_ids[6]);
     query(p, BOB, fields, NULL, false, &r);
-    assert_page(p, &r, 3, 5, "true");
+    assert_page(&r, 3, 5, "true");
     assert_int_equal(r.count, 3);
     expect_error(p, BOB, F("after-id", "unknown"), NULL, "cancel", "item-not-found");
     expect_error(p, BOB, F("before-id", "unknown"), NULL, "cancel", "item-not-found");
@@ -587,36 +490,36 @@ static void test_filters(void **state)
     query(p, ALICE, F("with", ROOM "/Bob"), "<max>4</max>", false, &r);
     assert_int_equal(r.n, 4);
     for (int i = 0; i < 4; i++)
-        assert_string_equal(r.ids[i], p->ids[2 * i + 1]);
+        assert_string_equal(r.ids[i], msg_ids[2 * i + 1]);
     assert_string_equal(r.complete, "false");
     assert_int_equal(r.count, -1); /* no count for a scanning filter */
     char set[256];
     snprintf(set, sizeof set, "<max>100</max><after>%s</after>", r.last);
     query(p, ALICE, F("with", ROOM "/Bob"), set, false, &r);
     assert_int_equal(r.n, 8);
-    assert_string_equal(r.ids[7], p->ids[23]);
+    assert_string_equal(r.ids[7], msg_ids[23]);
     assert_string_equal(r.complete, "true");
     query(p, ALICE, F("with", ROOM "/Bob"), "<max>3</max><before/>", false, &r);
     assert_int_equal(r.n, 3);
-    assert_string_equal(r.ids[0], p->ids[19]);
-    assert_string_equal(r.ids[2], p->ids[23]);
+    assert_string_equal(r.ids[0], msg_ids[19]);
+    assert_string_equal(r.ids[2], msg_ids[23]);
     /* a real JID or another room's occupant matches nothing */
     query(p, ALICE, F("with", "bob@localhost"), NULL, false, &r);
-    assert_page(p, &r, 0, -1, "true");
+    assert_page(&r, 0, -1, "true");
     query(p, ALICE, F("with", "other@" FX_DOMAIN "/Bob"), NULL, false, &r);
-    assert_page(p, &r, 0, -1, "true");
+    assert_page(&r, 0, -1, "true");
     expect_error(p, BOB, F("with", "@@"), NULL, "modify", "bad-request");
     /* ids: in archive order whatever the order asked */
     snprintf(fields, sizeof fields,
-             "<field var='ids'><value>%s</value><value>%s</value></field>", p->ids[9],
-             p->ids[4]);
+             "<field var='ids'><value>%s</value><value>%s</value></field>", msg_ids[9],
+             msg_ids[4]);
     query(p, BOB, fields, NULL, false, &r);
     assert_int_equal(r.n, 2);
-    assert_string_equal(r.ids[0], p->ids[4]);
-    assert_string_equal(r.ids[1], p->ids[9]);
+    assert_string_equal(r.ids[0], msg_ids[4]);
+    assert_string_equal(r.ids[1], msg_ids[9]);
     assert_string_equal(r.complete, "true");
     snprintf(fields, sizeof fields,
-             "<field var='ids'><value>%s</value><value>nope</value></field>", p->ids[1]);
+             "<field var='ids'><value>%s</value><value>nope</value></field>", msg_ids[1]);
     expect_error(p, BOB, fields, NULL, "cancel", "item-not-found");
 }
 
@@ -624,20 +527,20 @@ static void test_filters(void **state)
 
 static void test_permissions(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     res_t r;
     persistent_room(p);
     say_many(p, 3);
     /* a public, open room: anyone not banned */
     query(p, CAROL, NULL, NULL, false, &r);
-    assert_page(p, &r, 0, 2, "true");
+    assert_page(&r, 0, 2, "true");
     fixture_feed(p->fx, ADMIN_SET(ALICE, "b", AFF_ITEM("carol@localhost", "outcast")));
     expect_error(p, CAROL, NULL, NULL, "auth", "forbidden");
     /* members-only: occupants only */
     fixture_feed(p->fx, CONFIG(ALICE, "c3", FIELD("membersonly", "1")));
     expect_error(p, "dave@localhost/d", NULL, NULL, "auth", "forbidden");
     query(p, ALICE, NULL, NULL, false, &r);
-    assert_page(p, &r, 0, 2, "true");
+    assert_page(&r, 0, 2, "true");
     /* the form */
     capture_clear(&p->fx->cap);
     assert_int_equal(fixture_feed(p->fx, "<iq type='get' id='f' from='" BOB "' to='" ROOM
@@ -654,7 +557,7 @@ static void test_permissions(void **state)
 
 static void test_archive_switch(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     res_t r;
     /* a temporary room never archives */
     assert_int_equal(fixture_feed(p->fx, JOIN(ALICE, "Alice")), 2);
@@ -673,29 +576,29 @@ static void test_archive_switch(void **state)
     assert_int_equal(fixture_feed(p->fx, JOIN(BOB, "Bob")) >= 3, 1);
     say_many(p, 2);
     query(p, ALICE, NULL, NULL, false, &r);
-    assert_page(p, &r, 0, 1, "true");
+    assert_page(&r, 0, 1, "true");
     /* switched off: not written, not queried */
     fixture_feed(p->fx, CONFIG(ALICE, "c3", FIELD("enablearchiving", "0")));
     assert_false(the_room(p->fx)->cfg.archive);
     char id[IDS_STANZA_ID_SIZE];
-    say(p, BOB, "not archived", id);
+    sfx_say(p->fx, BOB, "not archived", id);
     expect_error(p, ALICE, NULL, NULL, "cancel", "service-unavailable");
     /* the switch survives a restart */
     fixture_feed(p->fx, LEAVE(ALICE, "Alice"));
     fixture_feed(p->fx, LEAVE(BOB, "Bob"));
-    restart(p);
+    sfx_restart(p);
     assert_int_equal(fixture_feed(p->fx, JOIN(ALICE, "Alice")) >= 2, 1);
     assert_false(the_room(p->fx)->cfg.archive);
     fixture_feed(p->fx, CONFIG(ALICE, "c4", FIELD("enablearchiving", "1")));
     query(p, ALICE, NULL, NULL, false, &r);
-    assert_page(p, &r, 0, 1, "true"); /* the message said while off is not there */
+    assert_page(&r, 0, 1, "true"); /* the message said while off is not there */
 }
 
 static void test_default_off(void **state)
 {
-    mfx_t *p = *state;
-    p->archive_off = true;
-    start(p);
+    sfx_t *p = *state;
+    p->cfg.opts.archive_off = true;
+    sfx_start(p);
     persistent_room(p);
     assert_false(the_room(p->fx)->cfg.archive);
     expect_error(p, ALICE, NULL, NULL, "cancel", "service-unavailable");
@@ -705,7 +608,7 @@ static void test_default_off(void **state)
 
 static void test_semi_anonymous(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     res_t r;
     persistent_room(p); /* semi-anonymous by default */
     say_many(p, 4);
@@ -727,7 +630,7 @@ static void test_semi_anonymous(void **state)
 
 static void test_subject_restart_delete(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     res_t r;
     persistent_room(p);
     say_many(p, 2);
@@ -738,12 +641,12 @@ static void test_subject_restart_delete(void **state)
                      2);
     xmpp_stanza_t *sid = xmpp_stanza_get_child_by_name_and_ns(nth_to(p->fx, ALICE, 0),
                                                               "stanza-id", NS_SID);
-    snprintf(p->ids[2], IDS_STANZA_ID_SIZE, "%s", xmpp_stanza_get_id(sid));
+    snprintf(msg_ids[2], IDS_STANZA_ID_SIZE, "%s", xmpp_stanza_get_id(sid));
     fixture_feed(p->fx, LEAVE(ALICE, "Alice"));
     fixture_feed(p->fx, LEAVE(BOB, "Bob"));
-    restart(p);
+    sfx_restart(p);
     query(p, CAROL, NULL, NULL, false, &r);
-    assert_page(p, &r, 0, 2, "true");
+    assert_page(&r, 0, 2, "true");
     /* destroyed: the archive goes with the room */
     fixture_feed(p->fx, JOIN(ALICE, "Alice"));
     fixture_feed(p->fx, "<iq type='set' id='x' from='" ALICE "' to='" ROOM
@@ -753,13 +656,13 @@ static void test_subject_restart_delete(void **state)
                      STORE_ERR_NOTFOUND);
     persistent_room(p);
     query(p, BOB, NULL, NULL, false, &r);
-    assert_page(p, &r, 0, -1, "true");
+    assert_page(&r, 0, -1, "true");
 }
 
 /* A full store: the sender gets resource-constraint and nothing is shown. */
 static void test_store_full(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     persistent_room(p);
     static char xml[20000], big[16000];
     memset(big, 'x', sizeof big - 1);
@@ -784,27 +687,27 @@ static void test_store_full(void **state)
 
 static void test_retention_count(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     res_t r;
-    p->max_messages = 5;
-    start(p);
+    p->cfg.opts.archive_max_messages = 5;
+    sfx_start(p);
     persistent_room(p);
     say_many(p, 12);
     query(p, BOB, NULL, NULL, false, &r);
-    assert_page(p, &r, 7, 11, "true");
+    assert_page(&r, 7, 11, "true");
     assert_int_equal(r.count, 5);
     char fields[256];
     snprintf(fields, sizeof fields, "<field var='after-id'><value>%s</value></field>",
-             p->ids[3]); /* pruned: unknown now */
+             msg_ids[3]); /* pruned: unknown now */
     expect_error(p, BOB, fields, NULL, "cancel", "item-not-found");
 }
 
 static void test_retention_age(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     res_t r;
-    p->max_days = 1;
-    start(p);
+    p->cfg.opts.archive_max_days = 1;
+    sfx_start(p);
     persistent_room(p);
     say_many(p, 3);
     service_tick(p->fx->svc); /* nothing expired yet */
@@ -813,34 +716,36 @@ static void test_retention_age(void **state)
     fake_time += 86400 - 15; /* the first two are now older than a day */
     service_tick(p->fx->svc);
     query(p, BOB, NULL, NULL, false, &r);
-    assert_page(p, &r, 2, 2, "true");
+    assert_page(&r, 2, 2, "true");
     fake_time += 86400;
-    say(p, ALICE, "new", p->ids[3]);
+    sfx_say(p->fx, ALICE, "new", msg_ids[3]);
     service_tick(p->fx->svc);
     service_tick(p->fx->svc);
     query(p, BOB, NULL, NULL, false, &r);
-    assert_page(p, &r, 3, 3, "true");
+    assert_page(&r, 3, 3, "true");
 }
 
 int main(void)
 {
+#define T(f, s) cmocka_unit_test_prestate_setup_teardown(f, s, sfx_teardown, &config)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_store_codec_and_api, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_with_index, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_archive, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_page_forward, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_page_backward, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_archive_switch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_default_off, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_semi_anonymous, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_subject_restart_delete, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_full, setup_tiny, teardown),
-        cmocka_unit_test_setup_teardown(test_retention_count, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
+        T(test_store_codec_and_api, setup),
+        T(test_with_index, setup),
+        T(test_empty_archive, setup),
+        T(test_page_forward, setup),
+        T(test_page_backward, setup),
+        T(test_filters, setup),
+        T(test_permissions, setup),
+        T(test_archive_switch, setup),
+        T(test_default_off, setup),
+        T(test_semi_anonymous, setup),
+        T(test_subject_restart_delete, setup),
+        T(test_store_full, setup_tiny),
+        T(test_retention_count, setup),
+        T(test_retention_age, setup),
     };
+#undef T
     int failed = cmocka_run_group_tests_name("unbatched", tests, NULL, NULL);
-    batched = true; /* fixture_feed commits after each stanza */
+    config.batching = true; /* fixture_feed commits after each stanza */
     return failed + cmocka_run_group_tests_name("batched", tests, NULL, NULL);
 }

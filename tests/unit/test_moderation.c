@@ -9,7 +9,7 @@
 #include "muc/stanza.h"
 #include "storage/storage.h"
 #include "tests/support/muc_asserts.h"
-#include "tests/support/tmpdir.h"
+#include "tests/support/store_fixture.h"
 
 #define MOD0 "urn:xmpp:message-moderate:0"
 #define MOD1 "urn:xmpp:message-moderate:1"
@@ -23,115 +23,11 @@ static time_t fake_now(void)
     return fake_time;
 }
 
-typedef struct mfx {
-    void *fx_state;
-    fixture_t *fx;
-    char dir[64];
-    store_t *st;
-    size_t map;
-} mfx_t;
+/* The cmocka prestate of every test. */
+static sfx_config_t config = {.opts = {.max_nick_length = 20, .history_length = 20},
+                              .now = fake_now};
 
-static void start(mfx_t *p)
-{
-    service_free(p->fx->svc);
-    capture_clear(&p->fx->cap);
-    service_opts_t opts = {
-        .domain = FX_DOMAIN, .store = p->st, .max_nick_length = 20, .history_length = 20};
-    p->fx->svc = service_new(p->fx->ctx, &opts);
-    assert_non_null(p->fx->svc);
-    p->fx->svc->now = fake_now;
-}
-
-static void open_store(mfx_t *p)
-{
-    char err[256];
-    assert_int_equal(store_open(p->dir, p->map, false, &p->st, err, sizeof err),
-                     STORE_OK);
-}
-
-static int setup_map(void **state, size_t map)
-{
-    mfx_t *p = calloc(1, sizeof *p);
-    assert_non_null(p);
-    assert_int_equal(fixture_setup(&p->fx_state), 0);
-    p->fx = p->fx_state;
-    p->map = map;
-    strcpy(p->dir, "/tmp/mucd-test-mod-XXXXXX");
-    assert_non_null(mkdtemp(p->dir));
-    open_store(p);
-    start(p);
-    *state = p;
-    return 0;
-}
-
-static int setup(void **state)
-{
-    return setup_map(state, 4u << 20);
-}
-
-static int setup_tiny(void **state)
-{
-    return setup_map(state, 256u << 10);
-}
-
-static int teardown(void **state)
-{
-    mfx_t *p = *state;
-    capture_clear(&p->fx->cap);
-    service_free(p->fx->svc);
-    p->fx->svc = service_new(p->fx->ctx, &(service_opts_t){.domain = FX_DOMAIN});
-    store_close(p->st);
-    int rc = remove_dir(p->dir);
-    if (fixture_teardown(&p->fx_state) != 0) rc = -1;
-    free(p);
-    return rc;
-}
-
-static void restart(mfx_t *p)
-{
-    service_free(p->fx->svc);
-    p->fx->svc = NULL;
-    store_close(p->st);
-    open_store(p);
-    start(p);
-}
-
-/* Alice (owner, moderator) creates a room with the fields; Bob enters. */
-static void room_with(mfx_t *p, const char *fields)
-{
-    fixture_t *fx = p->fx;
-    char xml[2048];
-    assert_int_equal(fixture_feed(fx, JOIN(ALICE, "Alice")), 2);
-    snprintf(xml, sizeof xml,
-             "<iq type='set' id='c1' from='" ALICE "' to='" ROOM
-             "'><query xmlns='" NS_MUC_OWNER "'><x xmlns='" NS_DATA "' type='submit'>"
-             "<field var='FORM_TYPE'><value>" NS_ROOMCONFIG "</value></field>%s</x>"
-             "</query></iq>",
-             fields);
-    fixture_feed(fx, xml);
-    assert_false(any_error(fx));
-    assert_true(fixture_feed(fx, JOIN(BOB, "Bob")) >= 3);
-    capture_clear(&fx->cap);
-}
-
-static void say(mfx_t *p, const char *from, const char *body, char *id_out)
-{
-    fixture_t *fx = p->fx;
-    char xml[512];
-    capture_clear(&fx->cap);
-    snprintf(xml, sizeof xml,
-             "<message type='groupchat' id='m' from='%s' to='" ROOM "'><body>%s</body>"
-             "</message>",
-             from, body);
-    assert_int_equal(fixture_feed(fx, xml), 2);
-    xmpp_stanza_t *sid =
-        xmpp_stanza_get_child_by_name_and_ns(nth_to(fx, ALICE, 0), "stanza-id", NS_SID);
-    assert_non_null(sid);
-    snprintf(id_out, IDS_STANZA_ID_SIZE, "%s", xmpp_stanza_get_id(sid));
-    capture_clear(&fx->cap);
-}
-
-static size_t moderate(mfx_t *p, const char *from, int version, const char *sid)
+static size_t moderate(sfx_t *p, const char *from, int version, const char *sid)
 {
     char xml[1024];
     capture_clear(&p->fx->cap);
@@ -152,7 +48,7 @@ static size_t moderate(mfx_t *p, const char *from, int version, const char *sid)
 
 /* The archived message with stanza-id sid as a MAM query returns it (a
  * clone, or NULL when the query returns none). */
-static xmpp_stanza_t *archived(mfx_t *p, const char *sid)
+static xmpp_stanza_t *archived(sfx_t *p, const char *sid)
 {
     char xml[1024];
     capture_clear(&p->fx->cap);
@@ -170,7 +66,7 @@ static xmpp_stanza_t *archived(mfx_t *p, const char *sid)
     return xmpp_stanza_clone(xmpp_stanza_get_child_by_name(fw, "message"));
 }
 
-static void assert_tombstone(mfx_t *p, const char *sid, bool moderated)
+static void assert_tombstone(sfx_t *p, const char *sid, bool moderated)
 {
     xmpp_stanza_t *m = archived(p, sid);
     assert_non_null(m);
@@ -195,7 +91,7 @@ static void assert_tombstone(mfx_t *p, const char *sid, bool moderated)
     xmpp_stanza_release(m);
 }
 
-static void assert_body(mfx_t *p, const char *sid)
+static void assert_body(sfx_t *p, const char *sid)
 {
     xmpp_stanza_t *m = archived(p, sid);
     assert_non_null(m);
@@ -204,7 +100,7 @@ static void assert_body(mfx_t *p, const char *sid)
 }
 
 /* Carol enters: no history message carries `body`. */
-static void assert_history_lacks(mfx_t *p, const char *body)
+static void assert_history_lacks(sfx_t *p, const char *body)
 {
     capture_clear(&p->fx->cap);
     size_t n = fixture_feed(p->fx, JOIN(CAROL, "Carol"));
@@ -220,7 +116,7 @@ static void assert_history_lacks(mfx_t *p, const char *body)
     capture_clear(&p->fx->cap);
 }
 
-static void check_broadcast(mfx_t *p, const char *sid)
+static void check_broadcast(sfx_t *p, const char *sid)
 {
     xmpp_stanza_t *m = nth_to(p->fx, BOB, 0);
     assert_non_null(m);
@@ -251,8 +147,8 @@ static void check_broadcast(mfx_t *p, const char *sid)
 
 static void test_disco(void **state)
 {
-    mfx_t *p = *state;
-    room_with(p, FIELD("persistentroom", "1"));
+    sfx_t *p = *state;
+    sfx_room_with(p->fx, FIELD("persistentroom", "1"));
     assert_int_equal(fixture_feed(p->fx, "<iq type='get' id='d' from='" BOB "' to='" ROOM
                                          "'><query xmlns='" NS_DISCO_INFO "'/></iq>"),
                      1);
@@ -263,12 +159,12 @@ static void test_disco(void **state)
     assert_true(has_feature(q, RET1));
 }
 
-static void moderate_form(mfx_t *p, int version)
+static void moderate_form(sfx_t *p, int version)
 {
     char sid[IDS_STANZA_ID_SIZE], keep[IDS_STANZA_ID_SIZE];
-    room_with(p, FIELD("persistentroom", "1"));
-    say(p, BOB, "secret words", sid);
-    say(p, BOB, "kept", keep);
+    sfx_room_with(p->fx, FIELD("persistentroom", "1"));
+    sfx_say(p->fx, BOB, "secret words", sid);
+    sfx_say(p->fx, BOB, "kept", keep);
     /* a participant may not */
     assert_int_equal(moderate(p, BOB, version, sid), 1);
     assert_stanza_error(capture_at(&p->fx->cap, 0), "auth", "forbidden");
@@ -290,7 +186,7 @@ static void moderate_form(mfx_t *p, int version)
                  "<presence type='unavailable' from='" BOB "' to='" ROOM "/Bob'/>");
     fixture_feed(p->fx,
                  "<presence type='unavailable' from='" CAROL "' to='" ROOM "/Carol'/>");
-    restart(p);
+    sfx_restart(p);
     assert_true(fixture_feed(p->fx, JOIN(BOB, "Bob")) >= 2);
     assert_tombstone(p, sid, true);
     assert_history_lacks(p, "secret");
@@ -309,10 +205,10 @@ static void test_moderate_v0(void **state)
 /* A temporary room: the history is what can be moderated. */
 static void test_temporary_room(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     char sid[IDS_STANZA_ID_SIZE];
-    room_with(p, "");
-    say(p, BOB, "secret words", sid);
+    sfx_room_with(p->fx, "");
+    sfx_say(p->fx, BOB, "secret words", sid);
     assert_int_equal(moderate(p, ALICE, 1, sid), 3);
     check_broadcast(p, sid);
     assert_history_lacks(p, "secret");
@@ -320,7 +216,7 @@ static void test_temporary_room(void **state)
     assert_stanza_error(capture_at(&p->fx->cap, 0), "cancel", "item-not-found");
 }
 
-static size_t retract(mfx_t *p, const char *from, const char *sid, bool v0)
+static size_t retract(sfx_t *p, const char *from, const char *sid, bool v0)
 {
     char xml[1024];
     capture_clear(&p->fx->cap);
@@ -340,11 +236,11 @@ static size_t retract(mfx_t *p, const char *from, const char *sid, bool v0)
 
 static void test_self_retraction(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     char a[IDS_STANZA_ID_SIZE], b[IDS_STANZA_ID_SIZE];
-    room_with(p, FIELD("persistentroom", "1"));
-    say(p, BOB, "secret one", a);
-    say(p, BOB, "secret two", b);
+    sfx_room_with(p->fx, FIELD("persistentroom", "1"));
+    sfx_say(p->fx, BOB, "secret one", a);
+    sfx_say(p->fx, BOB, "secret two", b);
     /* someone else's: relayed, the archive untouched */
     assert_int_equal(retract(p, ALICE, a, false), 2);
     assert_non_null(
@@ -371,11 +267,11 @@ static const char *room_sid(xmpp_stanza_t *m)
  * through the archive applies them to the copies it has. */
 static void test_retractions_archived(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     char sid[IDS_STANZA_ID_SIZE], own[IDS_STANZA_ID_SIZE], nid[IDS_STANZA_ID_SIZE];
-    room_with(p, FIELD("persistentroom", "1"));
-    say(p, BOB, "secret words", sid);
-    say(p, BOB, "my own", own);
+    sfx_room_with(p->fx, FIELD("persistentroom", "1"));
+    sfx_say(p->fx, BOB, "secret words", sid);
+    sfx_say(p->fx, BOB, "my own", own);
     assert_int_equal(moderate(p, ALICE, 1, sid), 3);
     assert_non_null(room_sid(nth_to(p->fx, BOB, 0)));
     snprintf(nid, sizeof nid, "%s", room_sid(nth_to(p->fx, BOB, 0)));
@@ -414,10 +310,10 @@ static void test_retractions_archived(void **state)
  * not relayed, and changes nothing stored; the rest of the message is. */
 static void test_forged_moderation_stripped(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     char sid[IDS_STANZA_ID_SIZE];
-    room_with(p, FIELD("persistentroom", "1"));
-    say(p, ALICE, "innocent", sid);
+    sfx_room_with(p->fx, FIELD("persistentroom", "1"));
+    sfx_say(p->fx, ALICE, "innocent", sid);
     char xml[2048];
     snprintf(xml, sizeof xml,
              "<message type='groupchat' id='f' from='" BOB "' to='" ROOM
@@ -455,10 +351,10 @@ static void test_forged_moderation_stripped(void **state)
 /* A full store: resource-constraint, nothing broadcast, nothing changed. */
 static void test_store_full(void **state)
 {
-    mfx_t *p = *state;
+    sfx_t *p = *state;
     char sid[IDS_STANZA_ID_SIZE];
-    room_with(p, FIELD("persistentroom", "1"));
-    say(p, BOB, "secret", sid);
+    sfx_room_with(p->fx, FIELD("persistentroom", "1"));
+    sfx_say(p->fx, BOB, "secret", sid);
     static char xml[20000], big[16000];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
@@ -491,15 +387,17 @@ static void test_store_full(void **state)
 
 int main(void)
 {
+#define T(f, s) cmocka_unit_test_prestate_setup_teardown(f, s, sfx_teardown, &config)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_disco, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_moderate_v1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_moderate_v0, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_temporary_room, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_self_retraction, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retractions_archived, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_forged_moderation_stripped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_full, setup_tiny, teardown),
+        T(test_disco, sfx_setup),
+        T(test_moderate_v1, sfx_setup),
+        T(test_moderate_v0, sfx_setup),
+        T(test_temporary_room, sfx_setup),
+        T(test_self_retraction, sfx_setup),
+        T(test_retractions_archived, sfx_setup),
+        T(test_forged_moderation_stripped, sfx_setup),
+        T(test_store_full, sfx_setup_tiny),
     };
+#undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,12 +9,9 @@
 #include <string.h>
 
 #include "tests/support/muc_asserts.h"
-#include "tests/support/tmpdir.h"
-#include "storage/storage.h"
+#include "tests/support/store_fixture.h"
 
 #define ROOM_NAME "room" /* the local part of ROOM */
-
-#define MAP_SIZE (4u << 20)
 
 #define GROUPCHAT(from, body)                                                            \
     "<message type='groupchat' from='" from "' to='" ROOM "'><body>" body                \
@@ -30,93 +27,24 @@
     "'><query xmlns='" NS_MUC_OWNER                                                      \
     "'><destroy><reason>bye</reason></destroy></query></iq>"
 
-/* A fixture whose service has a store in its own temporary directory. */
-typedef struct pfx {
-    void *fx_state; /* the support fixture's state */
-    fixture_t *fx;
-    char dir[64];
-    size_t map;
-    store_t *st;
-} pfx_t;
-
 /* ---- setup ------------------------------------------------------------ */
 
-static void start_service(pfx_t *p)
-{
-    char err[512];
-    store_rc_t rc = store_open(p->dir, p->map, false, &p->st, err, sizeof err);
-    if (rc != STORE_OK) fail_msg("store_open: %s", err);
-    service_opts_t opts = {.domain = FX_DOMAIN,
-                           .name = "Test Rooms",
-                           .store = p->st,
-                           .history_length = 20,
-                           .max_nick_length = 20};
-    p->fx->svc = service_new(p->fx->ctx, &opts);
-    assert_non_null(p->fx->svc);
-}
-
-static void stop_service(pfx_t *p)
-{
-    capture_clear(&p->fx->cap);
-    service_free(p->fx->svc);
-    p->fx->svc = NULL;
-    store_close(p->st);
-    p->st = NULL;
-}
-
 /* mucd stops and starts again on the same store. */
-static void restart(pfx_t *p)
+static void restart(sfx_t *p)
 {
-    stop_service(p);
-    start_service(p);
+    sfx_restart(p);
     assert_int_equal(hash_count(p->fx->svc->rooms), 0); /* nothing loaded */
-}
-
-static int setup_map(void **state, size_t map)
-{
-    pfx_t *p = calloc(1, sizeof *p);
-    assert_non_null(p);
-    assert_int_equal(fixture_setup(&p->fx_state), 0);
-    p->fx = p->fx_state;
-    service_free(p->fx->svc); /* replaced by one with a store */
-    p->fx->svc = NULL;
-    strcpy(p->dir, "/tmp/mucd-test-persist-XXXXXX");
-    assert_non_null(mkdtemp(p->dir));
-    p->map = map;
-    start_service(p);
-    *state = p;
-    return 0;
-}
-
-static int setup(void **state)
-{
-    return setup_map(state, MAP_SIZE);
-}
-
-static int setup_small_map(void **state)
-{
-    return setup_map(state, 256u * 1024);
-}
-
-static int teardown(void **state)
-{
-    pfx_t *p = *state;
-    stop_service(p);
-    int rc = remove_dir(p->dir);
-    if (fixture_teardown(&p->fx_state) != 0) rc = -1;
-    free(p);
-    return rc;
 }
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static size_t feed(pfx_t *p, const char *xml)
+static size_t feed(sfx_t *p, const char *xml)
 {
     return fixture_feed(p->fx, xml);
 }
 
 /* The captured IQ with this id, failing if absent. */
-static xmpp_stanza_t *iq_reply(pfx_t *p, const char *id)
+static xmpp_stanza_t *iq_reply(sfx_t *p, const char *id)
 {
     for (size_t i = 0; i < p->fx->cap.count; i++) {
         xmpp_stanza_t *st = p->fx->cap.stanzas[i];
@@ -128,7 +56,7 @@ static xmpp_stanza_t *iq_reply(pfx_t *p, const char *id)
     return NULL;
 }
 
-static void assert_iq_result(pfx_t *p, const char *id)
+static void assert_iq_result(sfx_t *p, const char *id)
 {
     assert_attr(iq_reply(p, id), "type", "result");
 }
@@ -142,7 +70,7 @@ static char *child_text(xmpp_stanza_t *st, const char *name)
 
 /* Bodies of the delayed groupchat messages captured for `to`, joined with
  * ','; asserts every one of them carries a XEP-0203 delay from the room. */
-static void delayed_bodies(pfx_t *p, const char *to, char *out, size_t cap)
+static void delayed_bodies(sfx_t *p, const char *to, char *out, size_t cap)
 {
     out[0] = '\0';
     for (size_t i = 0; i < p->fx->cap.count; i++) {
@@ -161,7 +89,7 @@ static void delayed_bodies(pfx_t *p, const char *to, char *out, size_t cap)
 }
 
 /* The subject message sent to `to` (the one with <subject/>), or NULL. */
-static xmpp_stanza_t *subject_message(pfx_t *p, const char *to)
+static xmpp_stanza_t *subject_message(sfx_t *p, const char *to)
 {
     for (size_t i = 0; i < p->fx->cap.count; i++) {
         xmpp_stanza_t *st = p->fx->cap.stanzas[i];
@@ -173,7 +101,7 @@ static xmpp_stanza_t *subject_message(pfx_t *p, const char *to)
 }
 
 /* Alice creates room@ (locked), then submits `fields` as its config. */
-static void create_room_with(pfx_t *p, const char *config_xml)
+static void create_room_with(sfx_t *p, const char *config_xml)
 {
     assert_int_equal(feed(p, JOIN(ALICE, "Alice")), 2);
     capture_clear(&p->fx->cap);
@@ -184,7 +112,7 @@ static void create_room_with(pfx_t *p, const char *config_xml)
 }
 
 /* Alice's persistent room, titled, with Alice still in it. */
-static void create_persistent(pfx_t *p)
+static void create_persistent(sfx_t *p)
 {
     create_room_with(p, CONFIG(ALICE, "create",
                                FIELD("persistentroom", "1")
@@ -192,12 +120,12 @@ static void create_persistent(pfx_t *p)
     assert_true(store_room_exists(p->st, ROOM_NAME));
 }
 
-static void load_record(pfx_t *p, store_room_t *r, store_aff_t **affs, size_t *n)
+static void load_record(sfx_t *p, store_room_t *r, store_aff_t **affs, size_t *n)
 {
     assert_int_equal(store_room_load(p->st, ROOM_NAME, r, affs, n), STORE_OK);
 }
 
-static int stored_aff(pfx_t *p, const char *jid)
+static int stored_aff(sfx_t *p, const char *jid)
 {
     store_room_t r;
     store_aff_t *affs;
@@ -211,7 +139,7 @@ static int stored_aff(pfx_t *p, const char *jid)
     return out;
 }
 
-static size_t stored_rooms(pfx_t *p)
+static size_t stored_rooms(sfx_t *p)
 {
     size_t n = 999;
     assert_int_equal(store_room_count(p->st, &n), STORE_OK);
@@ -222,7 +150,7 @@ static size_t stored_rooms(pfx_t *p)
 
 static void test_owner_form_stores_room_with_config(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_room_with(
         p, CONFIG(ALICE, "create",
                   FIELD("persistentroom", "1") FIELD("roomname", "Persistent Room")
@@ -274,7 +202,7 @@ static void test_owner_form_stores_room_with_config(void **state)
 
 static void test_affiliations_of_temporary_room_written_when_persistent(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_room_with(p, CONFIG(ALICE, "create", ""));
     feed(p, ADMIN_SET(ALICE, "a1",
                       "<item affiliation='member' jid='bob@localhost'/>"
@@ -294,7 +222,7 @@ static void test_affiliations_of_temporary_room_written_when_persistent(void **s
 
 static void test_restart_then_disco_info_loads_lazily_and_unloads(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_persistent(p);
     feed(p, LEAVE(ALICE, "Alice"));
     assert_null(service_room_loaded(p->fx->svc, ROOM_NAME)); /* empty: unloaded */
@@ -336,7 +264,7 @@ static void test_restart_then_disco_info_loads_lazily_and_unloads(void **state)
 
 static void test_startup_loads_no_room(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     /* three stored rooms: one through the core, two written directly */
     create_persistent(p);
     store_room_t r = {.name = "other", .persistent = true, .public_list = true};
@@ -356,7 +284,7 @@ static void test_startup_loads_no_room(void **state)
 
 static void test_join_after_restart_enters_stored_room(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_persistent(p);
     feed(p, LEAVE(ALICE, "Alice"));
     restart(p);
@@ -382,7 +310,7 @@ static void test_join_after_restart_enters_stored_room(void **state)
 
 static void test_owner_submit_to_unloaded_room(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_persistent(p);
     feed(p, LEAVE(ALICE, "Alice"));
     restart(p);
@@ -413,7 +341,7 @@ static void test_owner_submit_to_unloaded_room(void **state)
 
 static void test_admin_affiliations_survive_restart(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_persistent(p);
     feed(p, ADMIN_SET(ALICE, "a1",
                       "<item affiliation='member' jid='bob@localhost'/>"
@@ -462,7 +390,7 @@ static void test_admin_affiliations_survive_restart(void **state)
 
 static void test_subject_survives_restart(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_persistent(p);
     feed(p, SUBJECT(ALICE, "Stored topic \xe2\x9c\x93"));
     assert_false(any_error(p->fx));
@@ -490,7 +418,7 @@ static void test_subject_survives_restart(void **state)
 /* The history of a persistent room survives unloading and restarts: from
  * the archive when the room archives (no history blob is written then),
  * else from the blob written when the room is unloaded. */
-static void history_survives_unload_and_reload(pfx_t *p, bool archived)
+static void history_survives_unload_and_reload(sfx_t *p, bool archived)
 {
     char got[256];
     if (archived)
@@ -558,7 +486,7 @@ static void test_history_survives_unload_and_reload_archive_off(void **state)
  * of the broadcast, newest kept when there are more than the ring holds. */
 static void test_history_survives_crash_from_archive(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     char got[512], want[512] = "", sid[2][64];
     create_persistent(p);
     for (int i = 0; i < 25; i++) { /* the ring holds 20 */
@@ -602,7 +530,7 @@ static void test_history_survives_crash_from_archive(void **state)
 
 static void test_history_text_survives_reload(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     char got[256];
     create_persistent(p);
     feed(p, GROUPCHAT(ALICE, "a &lt; b &amp; c \xc3\xa9\xe2\x82\xac"));
@@ -615,7 +543,7 @@ static void test_history_text_survives_reload(void **state)
 /* XEP-0045 history is the message as broadcast: its xml:lang included. */
 static void test_regression_history_reload_loses_xml_lang_prefix(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_persistent(p);
     feed(p, "<message type='groupchat' xml:lang='fr' from='" ALICE "' to='" ROOM
             "'><body>bonjour</body></message>");
@@ -653,7 +581,7 @@ static void test_regression_history_reload_loses_xml_lang_prefix(void **state)
 
 static void test_history_survives_shutdown(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     char got[256];
     create_persistent(p);
     feed(p, GROUPCHAT(ALICE, "before shutdown"));
@@ -667,7 +595,7 @@ static void test_history_survives_shutdown(void **state)
 
 static void test_config_enforced_after_restart(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_room_with(
         p, CONFIG(ALICE, "create",
                   FIELD("persistentroom", "1") FIELD("passwordprotectedroom", "1")
@@ -695,7 +623,7 @@ static void test_config_enforced_after_restart(void **state)
  * empty"), or anyone can fill the memory with stored rooms. */
 static void test_regression_error_stanza_leaves_persistent_room_loaded(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_persistent(p);
     feed(p, LEAVE(ALICE, "Alice"));
     restart(p);
@@ -709,7 +637,7 @@ static void test_regression_error_stanza_leaves_persistent_room_loaded(void **st
 
 static void test_destroy_removes_from_store(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_persistent(p);
     feed(p, ADMIN_SET(ALICE, "a1", "<item affiliation='member' jid='bob@localhost'/>"));
     feed(p, GROUPCHAT(ALICE, "hello"));
@@ -742,7 +670,7 @@ static void test_destroy_removes_from_store(void **state)
 
 static void test_destroy_of_unloaded_room(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_persistent(p);
     feed(p, LEAVE(ALICE, "Alice"));
     restart(p);
@@ -754,7 +682,7 @@ static void test_destroy_of_unloaded_room(void **state)
 
 static void test_persistent_off_deletes_from_store(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_persistent(p);
     feed(p, CONFIG(ALICE, "c2", FIELD("persistentroom", "0")));
     assert_iq_result(p, "c2");
@@ -773,7 +701,7 @@ static void test_persistent_off_deletes_from_store(void **state)
 
 static void test_temporary_rooms_never_written(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_room_with(p, CONFIG(ALICE, "create",
                                FIELD("roomname", "Temp") FIELD("changesubject", "1")));
     feed(p, JOIN(BOB, "Bob"));
@@ -802,32 +730,6 @@ static void test_temporary_rooms_never_written(void **state)
 
 #define BIG_LEN 10000 /* a record of three LMDB overflow pages */
 
-/* Fills the store until the map is full: records of 8000, then 3000, then
- * 10 bytes, each size until the map refuses it, so that at the end not even
- * a small new record fits. */
-static void fill_store(pfx_t *p)
-{
-    static char desc[8001];
-    const size_t sizes[] = {8000, 3000, 10};
-    char name[16];
-    int i = 0;
-    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-        memset(desc, 'f', sizes[k]);
-        desc[sizes[k]] = '\0';
-        for (store_rc_t rc = STORE_OK; rc == STORE_OK; i++) {
-            snprintf(name, sizeof name, "fill%04d", i);
-            store_room_t r = {.name = name, .description = desc, .persistent = true};
-            rc = store_room_save(p->st, &r, NULL, 0);
-            if (rc != STORE_OK) {
-                assert_int_equal(rc, STORE_ERR_FULL);
-                assert_false(store_room_exists(p->st, name));
-            }
-            if (i > 2000) fail_msg("the store never filled up");
-        }
-    }
-    assert_true(i > 3);
-}
-
 /* An owner submit of `fields` plus a roomname and a roomdesc of BIG_LEN
  * characters (caller frees). */
 static char *big_config(const char *id, const char *fields)
@@ -852,9 +754,9 @@ static char *big_config(const char *id, const char *fields)
 
 static void test_store_full_owner_submit_refused(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_room_with(p, CONFIG(ALICE, "create", ""));
-    fill_store(p);
+    sfx_fill_store(p->st, true);
     size_t before = stored_rooms(p);
 
     char *xml =
@@ -882,9 +784,9 @@ static void test_store_full_owner_submit_refused(void **state)
 
 static void test_store_full_change_of_persistent_room_refused(void **state)
 {
-    pfx_t *p = *state;
+    sfx_t *p = *state;
     create_persistent(p);
-    fill_store(p);
+    sfx_fill_store(p->st, true);
 
     char *xml = big_config("c2", FIELD("moderatedroom", "1"));
     feed(p, xml);
@@ -923,7 +825,7 @@ static void test_store_full_change_of_persistent_room_refused(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, sfx_setup, sfx_teardown)
     const struct CMUnitTest tests[] = {
         T(test_owner_form_stores_room_with_config),
         T(test_affiliations_of_temporary_room_written_when_persistent),
@@ -946,9 +848,9 @@ int main(void)
         T(test_persistent_off_deletes_from_store),
         T(test_temporary_rooms_never_written),
         cmocka_unit_test_setup_teardown(test_store_full_owner_submit_refused,
-                                        setup_small_map, teardown),
+                                        sfx_setup_tiny, sfx_teardown),
         cmocka_unit_test_setup_teardown(test_store_full_change_of_persistent_room_refused,
-                                        setup_small_map, teardown),
+                                        sfx_setup_tiny, sfx_teardown),
     };
 #undef T
     return cmocka_run_group_tests_name("persist", tests, NULL, NULL);

@@ -13,6 +13,7 @@
  *     a log line, never processed as someone else (RFC 6120 §8.1, §8.3).
  * Leak checks run on the whole serialized stanza (xmpp_stanza_to_text), so
  * attributes of nested elements are covered too. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,11 @@
     "<iq type='get' id='" id "' from='" from "' to='" ROOM                               \
     "'><query xmlns='" NS_MUC_OWNER "'/></iq>"
 #define ROLE_ITEM(nick, role) "<item nick='" nick "' role='" role "'/>"
+/* Two role items. */
+#define ROLES(nick1, role1, nick2, role2) ROLE_ITEM(nick1, role1) ROLE_ITEM(nick2, role2)
+/* Two affiliation items, of user1@localhost and user2@localhost. */
+#define AFFS(user1, aff1, user2, aff2)                                                   \
+    AFF_ITEM(user1 "@localhost", aff1) AFF_ITEM(user2 "@localhost", aff2)
 #define GROUPCHAT(from, id, body)                                                        \
     "<message type='groupchat' id='" id "' from='" from "' to='" ROOM "'><body>" body    \
     "</body></message>"
@@ -142,13 +148,42 @@ static void create_room(fixture_t *fx, const char *config)
     capture_clear(&fx->cap);
 }
 
-/* Alice's semi-anonymous room with Bob and Carol; capture cleared. */
-static void room_of_three(fixture_t *fx)
+/* create_room with `config`, then `set` (an admin set of Alice's, or
+ * NULL), then Bob and Carol enter; capture cleared. */
+static void room_with_bob_and_carol(fixture_t *fx, const char *config, const char *set)
 {
-    create_room(fx, CONFIG(ALICE, "c0", ""));
+    create_room(fx, config);
+    if (set) feed_ok(fx, set);
     feed_ok(fx, JOIN(BOB, "Bob"));
     feed_ok(fx, JOIN(CAROL, "Carol"));
     capture_clear(&fx->cap);
+}
+
+/* Alice's semi-anonymous room with Bob and Carol; capture cleared. */
+static void room_of_three(fixture_t *fx)
+{
+    room_with_bob_and_carol(fx, CONFIG(ALICE, "c0", ""), NULL);
+}
+
+/* `from` sends a disco query of namespace ns (id `id`) to `to`; returns how
+ * many stanzas came back (the capture is not cleared). */
+static size_t ask_disco(fixture_t *fx, const char *from, const char *id, const char *to,
+                        const char *ns)
+{
+    char xml[512];
+    snprintf(xml, sizeof xml,
+             "<iq type='get' id='%s' from='%s' to='%s'><query xmlns='%s'/></iq>", id,
+             from, to, ns);
+    return fixture_feed(fx, xml);
+}
+
+/* The <query xmlns=ns/> of the first captured stanza, failing if absent. */
+static xmpp_stanza_t *first_query(fixture_t *fx, const char *ns)
+{
+    xmpp_stanza_t *q =
+        xmpp_stanza_get_child_by_name_and_ns(capture_at(&fx->cap, 0), "query", ns);
+    assert_non_null(q);
+    return q;
 }
 
 static role_t role_of(fixture_t *fx, const char *nick)
@@ -422,29 +457,16 @@ static void test_semianon_disco(void **state)
     room_of_three(fx);
     static const char *const askers[] = {CAROL, ZED};
     for (size_t i = 0; i < 2; i++) {
-        char xml[512];
         capture_clear(&fx->cap);
-        snprintf(xml, sizeof xml,
-                 "<iq type='get' id='i1' from='%s' to='" ROOM
-                 "'><query xmlns='" NS_DISCO_INFO "'/></iq>",
-                 askers[i]);
-        assert_int_equal(fixture_feed(fx, xml), 1);
-        xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(capture_at(&fx->cap, 0),
-                                                                "query", NS_DISCO_INFO);
-        assert_non_null(q);
+        assert_int_equal(ask_disco(fx, askers[i], "i1", ROOM, NS_DISCO_INFO), 1);
+        xmpp_stanza_t *q = first_query(fx, NS_DISCO_INFO);
         assert_true(has_feature(q, "muc_semianonymous"));
         assert_no_foreign_jid(fx, askers[i]);
 
         /* §6.5: the occupants by occupant JID, never by real JID */
         capture_clear(&fx->cap);
-        snprintf(xml, sizeof xml,
-                 "<iq type='get' id='i2' from='%s' to='" ROOM
-                 "'><query xmlns='" NS_DISCO_ITEMS "'/></iq>",
-                 askers[i]);
-        assert_int_equal(fixture_feed(fx, xml), 1);
-        q = xmpp_stanza_get_child_by_name_and_ns(capture_at(&fx->cap, 0), "query",
-                                                 NS_DISCO_ITEMS);
-        assert_non_null(q);
+        assert_int_equal(ask_disco(fx, askers[i], "i2", ROOM, NS_DISCO_ITEMS), 1);
+        q = first_query(fx, NS_DISCO_ITEMS);
         for (xmpp_stanza_t *it = xmpp_stanza_get_children(q); it;
              it = xmpp_stanza_get_next(it)) {
             const char *jid = xmpp_stanza_get_attribute(it, "jid");
@@ -455,11 +477,7 @@ static void test_semianon_disco(void **state)
 
         /* the service's room list */
         capture_clear(&fx->cap);
-        snprintf(xml, sizeof xml,
-                 "<iq type='get' id='i3' from='%s' to='" FX_DOMAIN
-                 "'><query xmlns='" NS_DISCO_ITEMS "'/></iq>",
-                 askers[i]);
-        assert_int_equal(fixture_feed(fx, xml), 1);
+        assert_int_equal(ask_disco(fx, askers[i], "i3", FX_DOMAIN, NS_DISCO_ITEMS), 1);
         assert_no_foreign_jid(fx, askers[i]);
     }
 }
@@ -498,12 +516,15 @@ static void test_semianon_error_replies(void **state)
     assert_no_foreign_jid(fx, ERIN);
 }
 
+/* Erin declines an invitation from Bob, by his occupant JID. */
+#define ERIN_DECLINES_TO_BOB                                                             \
+    "<message id='d1' from='" ERIN "' to='" ROOM "'><x xmlns='" NS_MUC_USER              \
+    "'><decline to='" ROOM "/Bob'><reason>busy</reason></decline></x></message>"
+
 static void test_semianon_invitations(void **state)
 {
     fixture_t *fx = *state;
-    create_room(fx, CONFIG(ALICE, "c0", FIELD("allowinvites", "1")));
-    feed_ok(fx, JOIN(BOB, "Bob"));
-    feed_ok(fx, JOIN(CAROL, "Carol"));
+    room_with_bob_and_carol(fx, CONFIG(ALICE, "c0", FIELD("allowinvites", "1")), NULL);
 
     /* §7.8.2: Bob (a participant) invites Erin; the room sends it on */
     capture_clear(&fx->cap);
@@ -526,10 +547,7 @@ static void test_semianon_invitations(void **state)
 
     /* §7.8.2: Erin declines, answering the inviter as she was shown him */
     capture_clear(&fx->cap);
-    fixture_feed(fx,
-                 "<message id='d1' from='" ERIN "' to='" ROOM "'><x xmlns='" NS_MUC_USER
-                 "'><decline to='" ROOM "/Bob'><reason>busy</reason></decline></x>"
-                 "</message>");
+    fixture_feed(fx, ERIN_DECLINES_TO_BOB);
     /* Carol, a non-moderator, learns nothing */
     assert_int_equal(count_to(fx, CAROL), 0);
     assert_no_foreign_jid(fx, ERIN);
@@ -546,15 +564,8 @@ static void test_semianon_invitations(void **state)
 static void test_decline_to_occupant_jid_reaches_inviter(void **state)
 {
     fixture_t *fx = *state;
-    create_room(fx, CONFIG(ALICE, "c0", FIELD("allowinvites", "1")));
-    feed_ok(fx, JOIN(BOB, "Bob"));
-    feed_ok(fx, JOIN(CAROL, "Carol"));
-    capture_clear(&fx->cap);
-    assert_int_equal(fixture_feed(fx, "<message id='d1' from='" ERIN "' to='" ROOM
-                                      "'><x xmlns='" NS_MUC_USER "'><decline to='" ROOM
-                                      "/Bob'><reason>busy</reason></decline></x>"
-                                      "</message>"),
-                     1);
+    room_with_bob_and_carol(fx, CONFIG(ALICE, "c0", FIELD("allowinvites", "1")), NULL);
+    assert_int_equal(fixture_feed(fx, ERIN_DECLINES_TO_BOB), 1);
     assert_int_equal(count_to(fx, ROOM "/Bob"), 0); /* never to ourselves */
     xmpp_stanza_t *m = nth_to(fx, BOB, 0);
     assert_attr(m, "from", ROOM);
@@ -656,31 +667,16 @@ static void test_password_not_in_disco(void **state)
     feed_ok(fx, JOIN_PW(BOB, "Bob", SECRET));
     static const char *const askers[] = {BOB, ZED, ALICE};
     for (size_t i = 0; i < 3; i++) {
-        char xml[512];
         capture_clear(&fx->cap);
-        snprintf(xml, sizeof xml,
-                 "<iq type='get' id='i1' from='%s' to='" ROOM
-                 "'><query xmlns='" NS_DISCO_INFO "'/></iq>",
-                 askers[i]);
-        assert_int_equal(fixture_feed(fx, xml), 1);
-        xmpp_stanza_t *q = xmpp_stanza_get_child_by_name_and_ns(capture_at(&fx->cap, 0),
-                                                                "query", NS_DISCO_INFO);
-        assert_non_null(q);
+        assert_int_equal(ask_disco(fx, askers[i], "i1", ROOM, NS_DISCO_INFO), 1);
+        xmpp_stanza_t *q = first_query(fx, NS_DISCO_INFO);
         assert_true(has_feature(q, "muc_passwordprotected"));
         /* the muc#roominfo form is there, without the secret */
         assert_non_null(xmpp_stanza_get_child_by_name_and_ns(q, "x", NS_DATA));
         assert_secret_kept(fx, NULL);
         capture_clear(&fx->cap);
-        snprintf(xml, sizeof xml,
-                 "<iq type='get' id='i2' from='%s' to='" ROOM
-                 "'><query xmlns='" NS_DISCO_ITEMS "'/></iq>",
-                 askers[i]);
-        fixture_feed(fx, xml);
-        snprintf(xml, sizeof xml,
-                 "<iq type='get' id='i3' from='%s' to='" FX_DOMAIN
-                 "'><query xmlns='" NS_DISCO_ITEMS "'/></iq>",
-                 askers[i]);
-        fixture_feed(fx, xml);
+        ask_disco(fx, askers[i], "i2", ROOM, NS_DISCO_ITEMS);
+        ask_disco(fx, askers[i], "i3", FX_DOMAIN, NS_DISCO_ITEMS);
         assert_secret_kept(fx, NULL);
     }
 }
@@ -834,6 +830,15 @@ static void refused_set(fixture_t *fx, const char *xml, const char *from,
     assert_int_equal(presences(fx), 0);
 }
 
+/* refused_set for each of the sets (NULL-terminated), all from `from` and
+ * refused with the same error. */
+static void refused_sets(fixture_t *fx, const char *from, const char *type,
+                         const char *cond, const char *const *sets)
+{
+    for (; *sets; sets++)
+        refused_set(fx, *sets, from, type, cond);
+}
+
 /* The JIDs of an affiliation list, as Alice reads it, space separated. */
 static void list_of(fixture_t *fx, const char *aff, char *out, size_t n)
 {
@@ -852,6 +857,24 @@ static void list_of(fixture_t *fx, const char *aff, char *out, size_t n)
         strncat(out, jid, n - strlen(out) - 1);
     }
     capture_clear(&fx->cap);
+}
+
+/* Asserts the affiliations in room@ of bare JIDs: pairs of a bare JID and
+ * an affiliation_t, up to a NULL. */
+static void assert_affiliations(fixture_t *fx, ...)
+{
+    room_t *room = the_room(fx);
+    va_list ap;
+    va_start(ap, fx);
+    for (const char *jid; (jid = va_arg(ap, const char *)) != NULL;) {
+        int aff = va_arg(ap, int);
+        if ((int)room_affiliation(room, jid) != aff) {
+            va_end(ap);
+            fail_msg("%s: affiliation %d, expected %d", jid,
+                     (int)room_affiliation(room, jid), aff);
+        }
+    }
+    va_end(ap);
 }
 
 static void assert_list(fixture_t *fx, const char *aff, const char *expected)
@@ -874,34 +897,19 @@ static void test_escalation_admin_member_and_owner(void **state)
 {
     fixture_t *fx = *state;
     room_with_admin(fx);
-    /* §9/§10.3: an admin makes members, but never owners - in either order */
-    refused_set(fx,
-                ADMIN_SET(DAVE, "x1",
-                          AFF_ITEM("bob@localhost", "member")
-                              AFF_ITEM("carol@localhost", "owner")),
-                DAVE, "auth", "forbidden");
-    refused_set(fx,
-                ADMIN_SET(DAVE, "x2",
-                          AFF_ITEM("carol@localhost", "owner")
-                              AFF_ITEM("bob@localhost", "member")),
-                DAVE, "auth", "forbidden");
-    /* nor himself */
-    refused_set(fx,
-                ADMIN_SET(DAVE, "x3",
-                          AFF_ITEM("bob@localhost", "member")
-                              AFF_ITEM("dave@localhost", "owner")),
-                DAVE, "auth", "forbidden");
-    /* nor admins (§10.5 is the owner's) */
-    refused_set(fx,
-                ADMIN_SET(DAVE, "x4",
-                          AFF_ITEM("erin@localhost", "member")
-                              AFF_ITEM("carol@localhost", "admin")),
-                DAVE, "auth", "forbidden");
-    room_t *room = the_room(fx);
-    assert_int_equal(room_affiliation(room, "bob@localhost"), AFF_NONE);
-    assert_int_equal(room_affiliation(room, "carol@localhost"), AFF_NONE);
-    assert_int_equal(room_affiliation(room, "dave@localhost"), AFF_ADMIN);
-    assert_int_equal(room_affiliation(room, "erin@localhost"), AFF_NONE);
+    refused_sets(fx, DAVE, "auth", "forbidden",
+                 (const char *const[]){
+                     /* §9/§10.3: an admin makes members, but never owners -
+                      * in either order */
+                     ADMIN_SET(DAVE, "x1", AFFS("bob", "member", "carol", "owner")),
+                     ADMIN_SET(DAVE, "x2", AFFS("carol", "owner", "bob", "member")),
+                     /* nor himself */
+                     ADMIN_SET(DAVE, "x3", AFFS("bob", "member", "dave", "owner")),
+                     /* nor admins (§10.5 is the owner's) */
+                     ADMIN_SET(DAVE, "x4", AFFS("erin", "member", "carol", "admin")),
+                     NULL});
+    assert_affiliations(fx, "bob@localhost", AFF_NONE, "carol@localhost", AFF_NONE,
+                        "dave@localhost", AFF_ADMIN, "erin@localhost", AFF_NONE, NULL);
     assert_list(fx, "member", "");
     assert_list(fx, "owner", "alice@localhost");
     assert_list(fx, "admin", "dave@localhost");
@@ -917,26 +925,19 @@ static void test_escalation_admin_bans_owner_in_set(void **state)
 {
     fixture_t *fx = *state;
     room_with_admin(fx);
-    /* §9.1: an admin cannot ban an owner: not-allowed, Bob stays too */
-    refused_set(fx,
-                ADMIN_SET(DAVE, "x1",
-                          AFF_ITEM("bob@localhost", "outcast")
-                              AFF_ITEM("alice@localhost", "outcast")),
-                DAVE, "cancel", "not-allowed");
-    /* §8.2: nor kick one */
-    refused_set(
-        fx, ADMIN_SET(DAVE, "x2", ROLE_ITEM("Carol", "none") ROLE_ITEM("Alice", "none")),
-        DAVE, "cancel", "not-allowed");
-    /* nor demote one */
-    refused_set(fx,
-                ADMIN_SET(DAVE, "x3",
-                          AFF_ITEM("erin@localhost", "member")
-                              AFF_ITEM("alice@localhost", "member")),
-                DAVE, "cancel", "not-allowed");
-    room_t *room = the_room(fx);
-    assert_int_equal(room_affiliation(room, "bob@localhost"), AFF_NONE);
-    assert_int_equal(room_affiliation(room, "alice@localhost"), AFF_OWNER);
-    assert_int_equal(room_occupant_count(room), 4);
+    refused_sets(fx, DAVE, "cancel", "not-allowed",
+                 (const char *const[]){
+                     /* §9.1: an admin cannot ban an owner: not-allowed, Bob
+                      * stays too */
+                     ADMIN_SET(DAVE, "x1", AFFS("bob", "outcast", "alice", "outcast")),
+                     /* §8.2: nor kick one */
+                     ADMIN_SET(DAVE, "x2", ROLES("Carol", "none", "Alice", "none")),
+                     /* nor demote one */
+                     ADMIN_SET(DAVE, "x3", AFFS("erin", "member", "alice", "member")),
+                     NULL});
+    assert_affiliations(fx, "bob@localhost", AFF_NONE, "alice@localhost", AFF_OWNER,
+                        NULL);
+    assert_int_equal(room_occupant_count(the_room(fx)), 4);
     assert_list(fx, "outcast", "");
     assert_list(fx, "member", "");
 }
@@ -944,42 +945,33 @@ static void test_escalation_admin_bans_owner_in_set(void **state)
 static void test_escalation_moderator_voice_and_kick_admin(void **state)
 {
     fixture_t *fx = *state;
-    create_room(fx, CONFIG(ALICE, "c0", FIELD("moderatedroom", "1")));
-    feed_ok(fx, ADMIN_SET(ALICE, "a0", AFF_ITEM("dave@localhost", "admin")));
-    feed_ok(fx, JOIN(BOB, "Bob"));
-    feed_ok(fx, JOIN(CAROL, "Carol"));
+    room_with_bob_and_carol(fx, CONFIG(ALICE, "c0", FIELD("moderatedroom", "1")),
+                            ADMIN_SET(ALICE, "a0", AFF_ITEM("dave@localhost", "admin")));
     feed_ok(fx, JOIN(DAVE, "Dave"));
     feed_ok(fx, JOIN(ERIN, "Erin"));
     feed_ok(fx, ADMIN_SET(ALICE, "m0", ROLE_ITEM("Bob", "moderator")));
     assert_int_equal(role_of(fx, "Carol"), ROLE_VISITOR);
 
-    /* §8.2: a participant moderator may voice Carol but not kick an admin:
-     * the set is refused whole with not-allowed */
-    refused_set(
-        fx,
-        ADMIN_SET(BOB, "x1", ROLE_ITEM("Carol", "participant") ROLE_ITEM("Dave", "none")),
-        BOB, "cancel", "not-allowed");
-    refused_set(
-        fx,
-        ADMIN_SET(BOB, "x2", ROLE_ITEM("Dave", "none") ROLE_ITEM("Carol", "participant")),
-        BOB, "cancel", "not-allowed");
-    /* nor the owner */
-    refused_set(fx,
-                ADMIN_SET(BOB, "x3",
-                          ROLE_ITEM("Carol", "participant") ROLE_ITEM("Alice", "none")),
-                BOB, "cancel", "not-allowed");
-    /* §8.5: granting moderator needs an admin: forbidden */
-    refused_set(fx,
-                ADMIN_SET(BOB, "x4",
-                          ROLE_ITEM("Carol", "participant")
-                              ROLE_ITEM("Erin", "moderator")),
-                BOB, "auth", "forbidden");
-    /* nor affiliations at all */
-    refused_set(fx,
-                ADMIN_SET(BOB, "x5",
-                          ROLE_ITEM("Carol", "participant")
-                              AFF_ITEM("erin@localhost", "member")),
-                BOB, "auth", "forbidden");
+    refused_sets(fx, BOB, "cancel", "not-allowed",
+                 (const char *const[]){
+                     /* §8.2: a participant moderator may voice Carol but not
+                      * kick an admin: the set is refused whole with
+                      * not-allowed */
+                     ADMIN_SET(BOB, "x1", ROLES("Carol", "participant", "Dave", "none")),
+                     ADMIN_SET(BOB, "x2", ROLES("Dave", "none", "Carol", "participant")),
+                     /* nor the owner */
+                     ADMIN_SET(BOB, "x3", ROLES("Carol", "participant", "Alice", "none")),
+                     NULL});
+    refused_sets(
+        fx, BOB, "auth", "forbidden",
+        (const char *const[]){
+            /* §8.5: granting moderator needs an admin: forbidden */
+            ADMIN_SET(BOB, "x4", ROLES("Carol", "participant", "Erin", "moderator")),
+            /* nor affiliations at all */
+            ADMIN_SET(BOB, "x5",
+                      ROLE_ITEM("Carol", "participant")
+                          AFF_ITEM("erin@localhost", "member")),
+            NULL});
     assert_int_equal(role_of(fx, "Carol"), ROLE_VISITOR);
     assert_int_equal(role_of(fx, "Erin"), ROLE_VISITOR);
     assert_int_equal(role_of(fx, "Dave"), ROLE_MODERATOR);
@@ -994,27 +986,20 @@ static void test_escalation_moderator_voice_and_kick_admin(void **state)
 static void test_escalation_by_participant_and_outsider(void **state)
 {
     fixture_t *fx = *state;
-    create_room(fx, CONFIG(ALICE, "c0", FIELD("moderatedroom", "1")));
-    feed_ok(fx, ADMIN_SET(ALICE, "a0", AFF_ITEM("carol@localhost", "member")));
-    feed_ok(fx, JOIN(BOB, "Bob"));
-    feed_ok(fx, JOIN(CAROL, "Carol"));
+    room_with_bob_and_carol(
+        fx, CONFIG(ALICE, "c0", FIELD("moderatedroom", "1")),
+        ADMIN_SET(ALICE, "a0", AFF_ITEM("carol@localhost", "member")));
     assert_int_equal(role_of(fx, "Bob"), ROLE_VISITOR);
     assert_int_equal(role_of(fx, "Carol"), ROLE_PARTICIPANT);
-    /* §5.1: a participant (even a member) changes no role... */
-    refused_set(fx, ADMIN_SET(CAROL, "x1", ROLE_ITEM("Bob", "participant")), CAROL,
-                "auth", "forbidden");
-    refused_set(fx, ADMIN_SET(CAROL, "x2", ROLE_ITEM("Carol", "moderator")), CAROL,
-                "auth", "forbidden");
-    refused_set(fx,
-                ADMIN_SET(CAROL, "x3",
-                          ROLE_ITEM("Bob", "participant") ROLE_ITEM("Alice", "none")),
-                CAROL, "auth", "forbidden");
-    /* ... and no affiliation */
-    refused_set(fx,
-                ADMIN_SET(CAROL, "x4",
-                          AFF_ITEM("bob@localhost", "member")
-                              AFF_ITEM("carol@localhost", "owner")),
-                CAROL, "auth", "forbidden");
+    refused_sets(fx, CAROL, "auth", "forbidden",
+                 (const char *const[]){
+                     /* §5.1: a participant (even a member) changes no role... */
+                     ADMIN_SET(CAROL, "x1", ROLE_ITEM("Bob", "participant")),
+                     ADMIN_SET(CAROL, "x2", ROLE_ITEM("Carol", "moderator")),
+                     ADMIN_SET(CAROL, "x3", ROLES("Bob", "participant", "Alice", "none")),
+                     /* ... and no affiliation */
+                     ADMIN_SET(CAROL, "x4", AFFS("bob", "member", "carol", "owner")),
+                     NULL});
     /* a visitor neither */
     refused_set(fx, ADMIN_SET(BOB, "x5", ROLE_ITEM("Bob", "participant")), BOB, "auth",
                 "forbidden");
@@ -1025,47 +1010,35 @@ static void test_escalation_by_participant_and_outsider(void **state)
         ZED, "auth", "forbidden");
     assert_int_equal(role_of(fx, "Bob"), ROLE_VISITOR);
     assert_int_equal(role_of(fx, "Carol"), ROLE_PARTICIPANT);
-    room_t *room = the_room(fx);
-    assert_int_equal(room_affiliation(room, "carol@localhost"), AFF_MEMBER);
-    assert_int_equal(room_affiliation(room, "bob@localhost"), AFF_NONE);
-    assert_int_equal(room_affiliation(room, "zed@localhost"), AFF_NONE);
-    assert_int_equal(room_occupant_count(room), 3);
+    assert_affiliations(fx, "carol@localhost", AFF_MEMBER, "bob@localhost", AFF_NONE,
+                        "zed@localhost", AFF_NONE, NULL);
+    assert_int_equal(room_occupant_count(the_room(fx)), 3);
 }
 
 static void test_escalation_last_owner_in_set(void **state)
 {
     fixture_t *fx = *state;
     room_with_admin(fx);
-    /* §10.6/§10.7: the set would leave no owner: conflict, Bob no member */
-    refused_set(fx,
-                ADMIN_SET(ALICE, "x1",
-                          AFF_ITEM("bob@localhost", "member")
-                              AFF_ITEM("alice@localhost", "admin")),
-                ALICE, "cancel", "conflict");
-    refused_set(fx,
-                ADMIN_SET(ALICE, "x2",
-                          AFF_ITEM("alice@localhost", "none")
-                              ROLE_ITEM("Carol", "visitor")),
-                ALICE, "cancel", "conflict");
-    /* banning herself, with an allowed item next to it */
-    refused_set(fx,
-                ADMIN_SET(ALICE, "x3",
-                          AFF_ITEM("alice@localhost", "outcast")
-                              AFF_ITEM("erin@localhost", "member")),
-                ALICE, "cancel", "conflict");
-    room_t *room = the_room(fx);
-    assert_int_equal(room_affiliation(room, "alice@localhost"), AFF_OWNER);
-    assert_int_equal(room_affiliation(room, "bob@localhost"), AFF_NONE);
+    refused_sets(
+        fx, ALICE, "cancel", "conflict",
+        (const char *const[]){
+            /* §10.6/§10.7: the set would leave no owner: conflict,
+             * Bob no member */
+            ADMIN_SET(ALICE, "x1", AFFS("bob", "member", "alice", "admin")),
+            ADMIN_SET(ALICE, "x2",
+                      AFF_ITEM("alice@localhost", "none") ROLE_ITEM("Carol", "visitor")),
+            /* banning herself, with an allowed item next to it */
+            ADMIN_SET(ALICE, "x3", AFFS("alice", "outcast", "erin", "member")), NULL});
+    assert_affiliations(fx, "alice@localhost", AFF_OWNER, "bob@localhost", AFF_NONE,
+                        NULL);
     assert_int_equal(role_of(fx, "Carol"), ROLE_PARTICIPANT);
     assert_list(fx, "owner", "alice@localhost");
     assert_list(fx, "member", "");
 
     /* the positive control: a new owner in the same set lets her step down */
-    feed_ok(fx, ADMIN_SET(ALICE, "x4",
-                          AFF_ITEM("bob@localhost", "owner")
-                              AFF_ITEM("alice@localhost", "admin")));
-    assert_int_equal(room_affiliation(room, "alice@localhost"), AFF_ADMIN);
-    assert_int_equal(room_affiliation(room, "bob@localhost"), AFF_OWNER);
+    feed_ok(fx, ADMIN_SET(ALICE, "x4", AFFS("bob", "owner", "alice", "admin")));
+    assert_affiliations(fx, "alice@localhost", AFF_ADMIN, "bob@localhost", AFF_OWNER,
+                        NULL);
 }
 
 /* ======================================================================
@@ -1188,6 +1161,16 @@ static void test_envelope_bad_from_dropped_and_logged(void **state)
         assert_dropped_everywhere(fx, bad[i]);
 }
 
+/* Writes into xml an admin set making bob@localhost `aff`, with the from
+ * attribute `from_attr` (from='...'). */
+static void bob_affiliation_set(char *xml, const char *from_attr, const char *aff)
+{
+    sprintf(xml,
+            "<iq type='set' id='q' %s to='" ROOM "'><query xmlns='" NS_MUC_ADMIN
+            "'><item jid='bob@localhost' affiliation='%s'/></query></iq>",
+            from_attr, aff);
+}
+
 static void test_envelope_too_long_from_dropped(void **state)
 {
     fixture_t *fx = *state;
@@ -1207,20 +1190,14 @@ static void test_envelope_too_long_from_dropped(void **state)
     sprintf(attr, "from='alice@localhost/%s'", part);
     char *xml = malloc(strlen(attr) + 512);
     assert_non_null(xml);
-    sprintf(xml,
-            "<iq type='set' id='q' %s to='" ROOM "'><query xmlns='" NS_MUC_ADMIN
-            "'><item jid='bob@localhost' affiliation='outcast'/></query></iq>",
-            attr);
+    bob_affiliation_set(xml, attr, "outcast");
     /* a resource of Alice's is Alice (affiliations are by bare JID) */
     capture_clear(&fx->cap);
     assert_int_equal(fixture_feed(fx, xml), 3);
     assert_int_equal(room_affiliation(the_room(fx), "bob@localhost"), AFF_OUTCAST);
     part[1022] = '\0';
     sprintf(attr, "from='%s@localhost/r'", part);
-    sprintf(xml,
-            "<iq type='set' id='q' %s to='" ROOM "'><query xmlns='" NS_MUC_ADMIN
-            "'><item jid='bob@localhost' affiliation='none'/></query></iq>",
-            attr);
+    bob_affiliation_set(xml, attr, "none");
     /* but a long localpart is a stranger */
     capture_clear(&fx->cap);
     assert_int_equal(fixture_feed(fx, xml), 1);

@@ -13,45 +13,7 @@
 #include <cmocka.h>
 
 #include "storage/storage.h"
-#include "tests/support/tmpdir.h"
-
-#define MAP_SIZE (4u << 20)
-
-typedef struct tstore {
-    char dir[64];
-    store_t *st;
-} tstore_t;
-
-/* ---- fixture: a fresh store in its own temporary directory ------------ */
-
-static store_t *open_store(const char *dir, size_t map, bool read_only)
-{
-    char err[512];
-    store_t *st = NULL;
-    store_rc_t rc = store_open(dir, map, read_only, &st, err, sizeof err);
-    if (rc != STORE_OK) fail_msg("store_open(%s): %d %s", dir, rc, err);
-    return st;
-}
-
-static int setup(void **state)
-{
-    tstore_t *t = calloc(1, sizeof *t);
-    assert_non_null(t);
-    strcpy(t->dir, "/tmp/mucd-test-rooms-XXXXXX");
-    assert_non_null(mkdtemp(t->dir));
-    t->st = open_store(t->dir, MAP_SIZE, false);
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tstore_t *t = *state;
-    store_close(t->st);
-    int rc = remove_dir(t->dir);
-    free(t);
-    return rc;
-}
+#include "tests/support/store_fixture.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -625,7 +587,7 @@ static void test_read_only_beside_writer(void **state)
 {
     tstore_t *t = *state;
     save_aff(t->st, "first", "alice@localhost", 3);
-    store_t *ro = open_store(t->dir, MAP_SIZE, true);
+    store_t *ro = sfx_store_open(t->dir, SFX_MAP, true);
 
     assert_true(store_room_exists(ro, "first"));
     assert_int_equal(aff_count(ro, "first"), 1);
@@ -664,7 +626,7 @@ static void test_read_only_needs_an_existing_store(void **state)
     char err[512], sub[128];
     store_t *ro = (store_t *)1;
     snprintf(sub, sizeof sub, "%s/missing", t->dir);
-    assert_int_equal(store_open(sub, MAP_SIZE, true, &ro, err, sizeof err), STORE_ERR_IO);
+    assert_int_equal(store_open(sub, SFX_MAP, true, &ro, err, sizeof err), STORE_ERR_IO);
     assert_null(ro);
     assert_int_equal(access(sub, F_OK), -1); /* not created */
 }
@@ -722,7 +684,7 @@ static void map_full(tstore_t *t, size_t map, int at_least)
 {
     char desc[BIG_DESC + 1], name[16];
     store_close(t->st);
-    t->st = open_store(t->dir, map, false);
+    t->st = sfx_store_open(t->dir, map, false);
 
     int saved = fill(t->st, desc);
     assert_true(saved >= at_least);
@@ -754,7 +716,7 @@ static void map_full(tstore_t *t, size_t map, int at_least)
 
     /* a bigger map given by the configuration: nothing lost, writes go on */
     store_close(t->st);
-    t->st = open_store(t->dir, MAP_SIZE, false);
+    t->st = sfx_store_open(t->dir, SFX_MAP, false);
     check_filled(t->st, saved, desc);
     memset(desc, 'x', BIG_DESC);
     assert_int_equal(store_room_save(t->st, &r, &a, 1), STORE_OK);
@@ -777,7 +739,7 @@ static void test_map_full_small_map(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tstore_setup, tstore_teardown)
     const struct CMUnitTest tests[] = {
         T(test_room_save_load_round_trip),
         T(test_room_load_missing),
