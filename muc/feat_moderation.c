@@ -31,6 +31,7 @@
 #include "muc/ids.h"
 #include "muc/muc.h"
 #include "muc/ns.h"
+#include "muc/persist.h"
 #include "muc/service.h"
 #include "muc/stanza.h"
 #include "storage/storage.h"
@@ -90,6 +91,7 @@ static xmpp_stanza_t *find_original(room_t *room, const char *sid, bool *archive
 {
     service_t *svc = room->svc;
     *archived = false;
+    persist_history_ensure(room);
     *hist = history_find(room, sid);
     if (archive_on(room)) {
         uint64_t seq;

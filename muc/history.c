@@ -7,6 +7,7 @@
 
 #include "muc/muc.h"
 #include "muc/ns.h"
+#include "muc/persist.h"
 #include "muc/service.h"
 #include "muc/stanza.h"
 
@@ -138,6 +139,7 @@ xmpp_stanza_t *muc_subject_message(room_t *room, const char *to)
 void history_send_on_join(room_t *room, xmpp_stanza_t *join, const char *to,
                           out_sink_t *out)
 {
+    persist_history_ensure(room);
     history_limits_t lim = parse_limits(room, join);
     for (size_t i = first_to_send(room, &lim, to); i < room->history_count; i++)
         out_send(out, delayed_copy(room, room_history_at(room, i), to));

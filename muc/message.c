@@ -113,6 +113,8 @@ static muc_err_t groupchat(request_t *req)
         xmpp_stanza_release(m); /* the retraction failed: relay nothing */
         return ERR_RESOURCE_CONSTRAINT;
     }
+    /* the history read before the append (which the archive's reads see) */
+    persist_history_ensure(room);
     /* serialized once: the archive record and every copy are this text */
     char *xml = NULL;
     size_t len = 0;

@@ -263,9 +263,16 @@ static void load_history_archived(room_t *room)
 
 void persist_reload_history(room_t *room)
 {
-    if (!archive_on(room)) return;
+    if (!archive_on(room) || room->history_in_archive) return; /* not read yet */
     room_history_resize(room, 0);
     room_history_resize(room, room->cfg.history_length);
+    load_history_archived(room);
+}
+
+void persist_history_ensure(room_t *room)
+{
+    if (!room->history_in_archive) return;
+    room->history_in_archive = false;
     load_history_archived(room);
 }
 
@@ -321,7 +328,7 @@ room_t *persist_load(service_t *svc, const char *name)
         for (size_t i = 0; i < n; i++)
             room_set_affiliation(room, affs[i].jid, (affiliation_t)affs[i].affiliation);
         if (archive_on(room))
-            load_history_archived(room);
+            room->history_in_archive = true; /* persist_history_ensure */
         else
             load_history(room);
         load_avatar(room);

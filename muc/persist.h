@@ -53,5 +53,10 @@ void persist_save_all_history(service_t *svc);
 /* An archiving room's history again from its archive (a lost batch of
  * appends: service_commit); nothing for other rooms. */
 void persist_reload_history(room_t *room);
+/* An archiving room's history is read from its archive when it is first
+ * needed (someone enters, a message is added or retracted), not when the
+ * room is loaded: a room loaded for a disco or MAM query by someone outside
+ * reads none of it. */
+void persist_history_ensure(room_t *room);
 
 #endif

@@ -89,6 +89,7 @@ typedef struct room {
     size_t history_cap, history_head, history_count;
     bool history_dirty;               /* history changed since it was last stored */
     unsigned long long history_batch; /* 1 + the archive batch of the newest entry */
+    bool history_in_archive;          /* not read yet: persist_history_ensure reads it */
     char *avatar;         /* the room's vCard as XML (feat_avatar.c), or NULL */
     char avatar_hash[41]; /* SHA-1 hex of its PHOTO, "" without one */
 } room_t;
