@@ -418,8 +418,9 @@ typedef struct results {
     double scale_start_s, scale_disco_ms[3];
     long scale_idle_kib;
     /* archived fan-out: persistent rooms, archive on [0] / off [1] */
-    unsigned arch_k[2];
-    double arch_dps[2][2], arch_dps_cpu[2][2];
+    unsigned arch_k[2], arch_reps;
+    double arch_dps[2][2], arch_dps_cpu[2][2];   /* medians of arch_reps runs */
+    double arch_cost[2][3], arch_cost_cpu[2][3]; /* the cost %: median, min, max */
     unsigned long mam_msgs;
     double mam_fill_s, mam_ms[3]; /* page of 50: start, middle (after-id), end */
     double mam_with_ms[3];        /* the same, `with` one sender of 100 */
@@ -505,6 +506,57 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The median, min and max of v[0..n) into out[3]. */
+static void spread(double *v, unsigned n, double out[3])
+{
+    out[0] = median(v, n);
+    out[1] = v[0];
+    out[2] = v[n - 1];
+}
+
+#define ARCH_REPS 5
+
+/* Archived fan-out: a persistent room with the archive on, then one with it
+ * off, the same number of deliveries as the fan-out above, ARCH_REPS times
+ * in turn (each pair in new rooms): the medians, and the spread of the
+ * cost of each pair (the machine is shared with the load generator). */
+static void run_archived_fanout(bench_t *b, results_t *r, bool quick)
+{
+    static const unsigned aks[2] = {10, 100};
+    unsigned reps = quick ? 1 : ARCH_REPS;
+    size_t deliveries = quick ? 200000 : 2000000;
+    r->arch_reps = reps;
+    for (int i = 0; i < 2; i++) {
+        double v[2][2][ARCH_REPS], cost[ARCH_REPS], cost_cpu[ARCH_REPS];
+        fprintf(stderr, "archived fan-out K=%u, %u runs...\n", aks[i], reps);
+        r->arch_k[i] = aks[i];
+        for (unsigned rep = 0; rep < reps; rep++) {
+            char on[16], off[16];
+            snprintf(on, sizeof on, "arch%ur", rep);
+            snprintf(off, sizeof off, "noarch%ur", rep);
+            v[0][0][rep] =
+                run_fanout_cfg(b, on, CFG_ARCHIVED, aks[i], deliveries, &v[0][1][rep]);
+            v[1][0][rep] = run_fanout_cfg(b, off, CFG_NOT_ARCHIVED, aks[i], deliveries,
+                                          &v[1][1][rep]);
+            cost[rep] = 100 * (1 - v[0][0][rep] / v[1][0][rep]);
+            cost_cpu[rep] =
+                v[0][1][rep] > 0 ? 100 * (v[1][1][rep] / v[0][1][rep] - 1) : 0;
+        }
+        for (int a = 0; a < 2; a++) {
+            r->arch_dps[i][a] = median(v[a][0], reps);
+            r->arch_dps_cpu[i][a] = median(v[a][1], reps);
+        }
+        spread(cost, reps, r->arch_cost[i]);
+        spread(cost_cpu, reps, r->arch_cost_cpu[i]);
+    }
 }
 
 static void run_latency(bench_t *b, results_t *r, unsigned k, double rate, double seconds)
@@ -769,17 +821,17 @@ static void report(const results_t *r, FILE *json)
             printf("archived fan-out deliveries/s, K=%-11u %14.0f\n", r->arch_k[i],
                    r->arch_dps[i][0]);
             printf("%-44s %14.0f\n", "  per second of mucd CPU", r->arch_dps_cpu[i][0]);
-            printf("%-44s %14.0f\n", "  same room, archive off", r->arch_dps[i][1]);
+            printf("%-44s %14.0f\n", "  archive off (medians)", r->arch_dps[i][1]);
             printf("%-44s %14.0f\n", "  per second of mucd CPU", r->arch_dps_cpu[i][1]);
-            printf("%-44s %13.1f%%\n", "  archive on: cost, deliveries/s",
-                   r->arch_dps[i][1] > 0
-                       ? 100 * (1 - r->arch_dps[i][0] / r->arch_dps[i][1])
-                       : 0);
-            /* the CPU mucd spends per delivery, on against off */
-            printf("%-44s %13.1f%%\n", "  archive on: cost, mucd CPU per delivery",
-                   r->arch_dps_cpu[i][0] > 0
-                       ? 100 * (r->arch_dps_cpu[i][1] / r->arch_dps_cpu[i][0] - 1)
-                       : 0);
+            /* per pair of runs, on against off: the median and the spread */
+            printf(
+                "  archive on: cost, deliveries/s (%u runs)%*s %6.1f%% (%.1f to %.1f)\n",
+                r->arch_reps, 5, "", r->arch_cost[i][0], r->arch_cost[i][1],
+                r->arch_cost[i][2]);
+            printf(
+                "  archive on: cost, mucd CPU per delivery%*s %6.1f%% (%.1f to %.1f)\n",
+                6, "", r->arch_cost_cpu[i][0], r->arch_cost_cpu[i][1],
+                r->arch_cost_cpu[i][2]);
         }
     if (r->mam_msgs) {
         printf("archived messages in one room%*s %14lu\n", 15, "", r->mam_msgs);
@@ -822,10 +874,15 @@ static void report(const results_t *r, FILE *json)
     for (int i = 0, first = 1; i < 2; i++)
         if (r->arch_k[i]) {
             fprintf(json,
-                    "%s{\"k\":%u,\"on\":{\"deliveries_per_s\":%.0f,\"per_cpu_s\":%.0f},"
-                    "\"off\":{\"deliveries_per_s\":%.0f,\"per_cpu_s\":%.0f}}",
-                    first ? "" : ",", r->arch_k[i], r->arch_dps[i][0],
-                    r->arch_dps_cpu[i][0], r->arch_dps[i][1], r->arch_dps_cpu[i][1]);
+                    "%s{\"k\":%u,\"runs\":%u,\"on\":{\"deliveries_per_s\":%.0f,"
+                    "\"per_cpu_s\":%.0f},\"off\":{\"deliveries_per_s\":%.0f,"
+                    "\"per_cpu_s\":%.0f},\"cost_pct\":[%.1f,%.1f,%.1f],"
+                    "\"cost_cpu_pct\":[%.1f,%.1f,%.1f]}",
+                    first ? "" : ",", r->arch_k[i], r->arch_reps, r->arch_dps[i][0],
+                    r->arch_dps_cpu[i][0], r->arch_dps[i][1], r->arch_dps_cpu[i][1],
+                    r->arch_cost[i][0], r->arch_cost[i][1], r->arch_cost[i][2],
+                    r->arch_cost_cpu[i][0], r->arch_cost_cpu[i][1],
+                    r->arch_cost_cpu[i][2]);
             first = 0;
         }
     fprintf(json,
@@ -906,18 +963,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "latency...\n");
         run_latency(&b, &r, 100, quick ? 500 : 2000, quick ? 2 : 5);
     }
-    /* archived fan-out: a persistent room with the archive on, then one
-     * with it off, the same number of deliveries as the fan-out above */
-    static const unsigned aks[2] = {10, 100};
-    for (int i = 0; i < 2 && want(only, "archive"); i++) {
-        size_t deliveries = quick ? 200000 : 2000000;
-        fprintf(stderr, "archived fan-out K=%u...\n", aks[i]);
-        r.arch_k[i] = aks[i];
-        r.arch_dps[i][0] = run_fanout_cfg(&b, "arch", CFG_ARCHIVED, aks[i], deliveries,
-                                          &r.arch_dps_cpu[i][0]);
-        r.arch_dps[i][1] = run_fanout_cfg(&b, "noarch", CFG_NOT_ARCHIVED, aks[i],
-                                          deliveries, &r.arch_dps_cpu[i][1]);
-    }
+    if (want(only, "archive")) run_archived_fanout(&b, &r, quick);
     stop_mucd(&b);
     if (mam_msgs && want(only, "archive"))
         run_mam(&b, &r, quick ? mam_msgs / 10 : mam_msgs);
