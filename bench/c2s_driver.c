@@ -475,11 +475,18 @@ int main(int argc, char **argv)
     join(&clients[0], 0);
     run_until(owner_joined, "the owner did not enter");
     xmpp_id_handler_add(clients[0].conn, on_instant, "instant", NULL);
+    /* C2S_DRIVER_ROOM_FIELDS: muc#roomconfig fields submitted with the
+     * room's creation (e.g. a persistent, archived room); else instant */
+    const char *fields = getenv("C2S_DRIVER_ROOM_FIELDS");
     send_raw(&clients[0],
              "<iq type='set' id='instant' to='%s@%s'><query "
              "xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
-             "type='submit'/></query></iq>",
-             room, muc_domain);
+             "type='submit'>%s%s</x></query></iq>",
+             room, muc_domain,
+             fields ? "<field var='FORM_TYPE'><value>"
+                      "http://jabber.org/protocol/muc#roomconfig</value></field>"
+                    : "",
+             fields ? fields : "");
     run_until(room_unlocked, "the room was not unlocked");
     for (unsigned i = 1; i < nclients; i++)
         join(&clients[i], i);

@@ -9,6 +9,9 @@
 #
 #   bash bench/e2e.sh [K] [MESSAGES] [RATE] [SECONDS]     (default 100 300 20 5)
 #   E2E_ORDER="null mucd prosody" bash bench/e2e.sh       (another run order)
+#   E2E_ARCHIVE=1 bash bench/e2e.sh   the room is persistent and archived on
+#                                     both sides (Prosody: mod_muc_mam, its
+#                                     default internal storage; mucd: LMDB)
 #
 # Needs a build (cmake --build build) and scripts/deps.sh's packages.
 set -euo pipefail
@@ -58,6 +61,7 @@ VirtualHost "localhost"
 Component "conference.localhost" "muc"
   muc_room_locking = false
   max_history_messages = 20
+  modules_enabled = { $( [ -n "${E2E_ARCHIVE:-}" ] && echo '"muc_mam"' ) }
 Component "chat.localhost"
   component_secret = "e2e-secret"
 Component "null.localhost"
@@ -94,6 +98,10 @@ MUCD_PID=$!
 NULL_PID=$!
 sleep 1
 
+if [ -n "${E2E_ARCHIVE:-}" ]; then
+  export C2S_DRIVER_ROOM_FIELDS="<field var='muc#roomconfig_persistentroom'><value>1</value></field><field var='muc#roomconfig_enablearchiving'><value>1</value></field>"
+  echo "archived rooms: persistent, archive on (Prosody: mod_muc_mam)" >&2
+fi
 run() { # domain room
   timeout 100 "$BUILD/c2s-driver" "$C2S" localhost "$1" "$2" "$K" "$MESSAGES" "$RATE" "$SECONDS_LAT"
 }
@@ -108,3 +116,8 @@ for who in ${E2E_ORDER:-prosody mucd null}; do
   esac
 done
 print_e2e_table Prosody prosody "$P" "$M" "$N"
+if [ -n "${E2E_ARCHIVE:-}" ]; then # both sides really archived
+  echo "archived by Prosody: $(cat "$DIR"/data/conference%2elocalhost/muc_log/*.list \
+       2>/dev/null | grep -c '\["name"\] = "body"' || true) messages" >&2
+  echo "archived by mucd: $("$BUILD/mucctl" -c "$DIR/mucd.conf" archive bench | wc -l) messages" >&2
+fi
