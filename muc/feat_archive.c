@@ -63,7 +63,10 @@ static const form_field_t fields[] = {
 
 static void disco(const room_t *room, xmpp_ctx_t *ctx, xmpp_stanza_t *query)
 {
-    if (archive_on(room)) feature_add(ctx, query, NS_MAM);
+    if (!archive_on(room)) return;
+    feature_add(ctx, query, NS_MAM);
+    /* before-id/after-id/ids, flip-page and the metadata query */
+    feature_add(ctx, query, NS_MAM "#extended");
 }
 
 const room_feature_t feat_archive = {
@@ -349,6 +352,49 @@ static void send_fin(request_t *req, const store_arch_msg_t *page, size_t n,
     rsm_add_reply(ctx, fin, n ? page[0].id : NULL, index, n ? page[n - 1].id : NULL,
                   count);
     out_send(req->out, res);
+}
+
+/* <start/> or <end/> of the metadata: the entry seq's id and time. */
+static void add_bound(request_t *req, room_t *room, xmpp_stanza_t *md, const char *name,
+                      uint64_t seq)
+{
+    store_arch_msg_t m;
+    if (store_archive_get(req->svc->store, room->name, seq, &m) != STORE_OK) return;
+    char stamp[32];
+    muc_format_datetime((time_t)(m.ts_ms / 1000), stamp, sizeof stamp);
+    xmpp_stanza_t *b = stanza_add_child(req->ctx, md, name, NULL);
+    if (b) {
+        xmpp_stanza_set_id(b, m.id);
+        xmpp_stanza_set_attribute(b, "timestamp", stamp);
+    }
+    store_arch_msgs_free(&m, 1);
+}
+
+muc_err_t archive_metadata(request_t *req)
+{
+    room_t *room = service_room(req->svc, req->to.local);
+    if (!room) return ERR_ITEM_NOT_FOUND;
+    if (!archive_on(room)) return ERR_SERVICE_UNAVAILABLE;
+    if (!may_query(req, room)) {
+        snprintf(req->err_text, sizeof req->err_text,
+                 "only occupants may query this room's archive");
+        return ERR_FORBIDDEN;
+    }
+    uint64_t first, last;
+    store_rc_t src = store_archive_bounds(req->svc->store, room->name, &first, &last);
+    if (src != STORE_OK && src != STORE_ERR_NOTFOUND) return ERR_INTERNAL_SERVER_ERROR;
+    xmpp_stanza_t *res = request_iq_result(req);
+    xmpp_stanza_t *md = res ? stanza_add_child(req->ctx, res, "metadata", NS_MAM) : NULL;
+    if (!md) {
+        if (res) xmpp_stanza_release(res);
+        return ERR_RESOURCE_CONSTRAINT;
+    }
+    if (src == STORE_OK) { /* empty: an empty <metadata/> (XEP-0313 §7) */
+        add_bound(req, room, md, "start", first);
+        add_bound(req, room, md, "end", last);
+    }
+    out_send(req->out, res);
+    return MUC_OK;
 }
 
 muc_err_t archive_query(request_t *req)

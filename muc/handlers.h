@@ -41,6 +41,7 @@ muc_err_t avatar_set(request_t *req);
 /* feat_archive.c: the room archive (XEP-0313) */
 muc_err_t archive_form(request_t *req);
 muc_err_t archive_query(request_t *req);
+muc_err_t archive_metadata(request_t *req);
 
 /* feat_moderation.c: XEP-0425 moderation (IQ set, both forms) and XEP-0424
  * self-retraction (before a groupchat message is relayed; MUC_OK or

@@ -39,6 +39,7 @@ static const iq_route_t iq_routes[] = {
     {TARGET_ROOM, "set", NS_VCARD, "vCard", avatar_set},
     {TARGET_ROOM, "get", "urn:xmpp:mam:2", "query", archive_form},
     {TARGET_ROOM, "set", "urn:xmpp:mam:2", "query", archive_query},
+    {TARGET_ROOM, "get", "urn:xmpp:mam:2", "metadata", archive_metadata},
     {TARGET_ROOM, "set", "urn:xmpp:message-moderate:1", "moderate", moderation_set},
     {TARGET_ROOM, "set", "urn:xmpp:fasten:0", "apply-to", moderation_set},
 };

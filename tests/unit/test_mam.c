@@ -555,6 +555,53 @@ static void test_permissions(void **state)
     assert_non_null(form_field(x, "ids"));
 }
 
+/* The archive's metadata (XEP-0313 §7, with urn:xmpp:mam:2#extended):
+ * empty, then the first and last ids and times; who may query may ask. */
+static xmpp_stanza_t *metadata(sfx_t *p, const char *from)
+{
+    capture_clear(&p->fx->cap);
+    char xml[256];
+    snprintf(xml, sizeof xml,
+             "<iq type='get' id='md' from='%s' to='" ROOM "'><metadata xmlns='" NS_MAM
+             "'/></iq>",
+             from);
+    assert_int_equal(fixture_feed(p->fx, xml), 1);
+    return capture_at(&p->fx->cap, 0);
+}
+
+static void test_metadata(void **state)
+{
+    sfx_t *p = *state;
+    persistent_room(p);
+    capture_clear(&p->fx->cap);
+    fixture_feed(p->fx, DISCO("d", ROOM, NS_DISCO_INFO));
+    xmpp_stanza_t *q = xmpp_stanza_get_child_by_name(capture_at(&p->fx->cap, 0), "query");
+    assert_true(has_feature(q, NS_MAM "#extended"));
+    xmpp_stanza_t *res = metadata(p, BOB);
+    assert_result(res, "md", BOB);
+    xmpp_stanza_t *md = xmpp_stanza_get_child_by_name_and_ns(res, "metadata", NS_MAM);
+    assert_non_null(md);
+    assert_null(xmpp_stanza_get_children(md)); /* empty archive: empty element */
+    time_t t0 = fake_time;
+    say_many(p, 4); /* ten seconds apart */
+    md = xmpp_stanza_get_child_by_name_and_ns(metadata(p, CAROL), "metadata", NS_MAM);
+    assert_non_null(md);
+    char stamp[32];
+    xmpp_stanza_t *b = xmpp_stanza_get_child_by_name(md, "start");
+    assert_non_null(b);
+    assert_attr(b, "id", msg_ids[0]);
+    muc_format_datetime(t0, stamp, sizeof stamp);
+    assert_attr(b, "timestamp", stamp);
+    b = xmpp_stanza_get_child_by_name(md, "end");
+    assert_non_null(b);
+    assert_attr(b, "id", msg_ids[3]);
+    muc_format_datetime(t0 + 30, stamp, sizeof stamp);
+    assert_attr(b, "timestamp", stamp);
+    /* the same rule as queries: an outcast may not */
+    fixture_feed(p->fx, ADMIN_SET(ALICE, "b", AFF_ITEM("carol@localhost", "outcast")));
+    assert_stanza_error(metadata(p, CAROL), "auth", "forbidden");
+}
+
 static void test_archive_switch(void **state)
 {
     sfx_t *p = *state;
@@ -729,19 +776,13 @@ int main(void)
 {
 #define T(f, s) cmocka_unit_test_prestate_setup_teardown(f, s, sfx_teardown, &config)
     const struct CMUnitTest tests[] = {
-        T(test_store_codec_and_api, setup),
-        T(test_with_index, setup),
-        T(test_empty_archive, setup),
-        T(test_page_forward, setup),
-        T(test_page_backward, setup),
-        T(test_filters, setup),
-        T(test_permissions, setup),
-        T(test_archive_switch, setup),
-        T(test_default_off, setup),
-        T(test_semi_anonymous, setup),
-        T(test_subject_restart_delete, setup),
-        T(test_store_full, setup_tiny),
-        T(test_retention_count, setup),
+        T(test_store_codec_and_api, setup), T(test_with_index, setup),
+        T(test_empty_archive, setup),       T(test_page_forward, setup),
+        T(test_page_backward, setup),       T(test_filters, setup),
+        T(test_permissions, setup),         T(test_metadata, setup),
+        T(test_archive_switch, setup),      T(test_default_off, setup),
+        T(test_semi_anonymous, setup),      T(test_subject_restart_delete, setup),
+        T(test_store_full, setup_tiny),     T(test_retention_count, setup),
         T(test_retention_age, setup),
     };
 #undef T
