@@ -21,12 +21,13 @@ bool archive_on(const room_t *room);
 /* Stores a broadcast groupchat message (xml[0..len): its text from
  * xmpp_stanza_to_text, from room/nick, no 'to', with its stanza-id `sid`)
  * made while handling req when the room archives; call BEFORE
- * broadcasting. MUC_OK (also when the room does not archive) or
- * ERR_RESOURCE_CONSTRAINT (nothing stored; broadcast nothing). With
- * batching, req's output is noted as showing the pending append
- * (service_note_archived). */
-muc_err_t archive_append(request_t *req, room_t *room, const char *nick, const char *xml,
-                         size_t len, const char *sid);
+ * broadcasting. jid: the sender's real JID (stored beside the message,
+ * shown only to those who may see real JIDs), or NULL for the room's own.
+ * MUC_OK (also when the room does not archive) or ERR_RESOURCE_CONSTRAINT
+ * (nothing stored; broadcast nothing). With batching, req's output is
+ * noted as showing the pending append (service_note_archived). */
+muc_err_t archive_append(request_t *req, room_t *room, const char *nick, const char *jid,
+                         const char *xml, size_t len, const char *sid);
 
 /* The text of a top-level <message/> as the archive stores it: with
  * xmlns='jabber:client' on the root (libstrophe leaves a top-level stanza's

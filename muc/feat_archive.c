@@ -95,8 +95,8 @@ char *archive_record_xml(const char *xml, size_t len)
     return text;
 }
 
-muc_err_t archive_append(request_t *req, room_t *room, const char *nick, const char *xml,
-                         size_t len, const char *sid)
+muc_err_t archive_append(request_t *req, room_t *room, const char *nick, const char *jid,
+                         const char *xml, size_t len, const char *sid)
 {
     if (!archive_on(room)) return MUC_OK;
     service_t *svc = room->svc;
@@ -104,7 +104,7 @@ muc_err_t archive_append(request_t *req, room_t *room, const char *nick, const c
     if (!text) return ERR_RESOURCE_CONSTRAINT;
     store_rc_t src =
         store_archive_append(svc->store, room->name, (int64_t)svc->now() * 1000, sid,
-                             nick, text, (uint64_t)svc->archive_max_messages, NULL);
+                             nick, jid, text, (uint64_t)svc->archive_max_messages, NULL);
     free(text);
     if (src != STORE_OK) {
         LOG_E("storage", "%s: archive: %s", room->jid, store_last_error(svc->store));
@@ -275,14 +275,39 @@ static muc_err_t parse_form(request_t *req, room_t *room, query_t *q)
 }
 
 /* Sends one <result/> message (built as text: the stored XML is not parsed). */
+/* Whether req's sender may see the real JIDs of the archive's senders now
+ * (XEP-0313 §6.1.2): in a non-anonymous room, a moderator, or one who
+ * would be one on entering (room admins and owners, service admins). */
+static bool sees_jids(request_t *req, room_t *room)
+{
+    char bare[JID_MAX_LEN];
+    if (muc_sees_jids(room, room_occupant_by_jid(room, req->from_full))) return true;
+    muc_bare_jid(&req->from, bare);
+    return room_affiliation(room, bare) >= AFF_ADMIN || service_is_admin(req->svc, bare);
+}
+
+/* The length of the stored message before its closing </message>, where
+ * the real JID goes; 0 when it has none (then it is not added). */
+static size_t before_close(const char *xml)
+{
+    static const char close[] = "</message>";
+    size_t l = strlen(xml), cl = sizeof close - 1;
+    return l > cl && strcmp(xml + l - cl, close) == 0 ? l - cl : 0;
+}
+
+/* Sends one <result/> message (built as text: the stored XML is not parsed),
+ * with the sender's real JID (<x xmlns=muc#user><item jid/></x>) when
+ * show_jid and the record has one. */
 static muc_err_t send_result(request_t *req, room_t *room, const char *queryid,
-                             const store_arch_msg_t *m)
+                             const store_arch_msg_t *m, bool show_jid)
 {
     char stamp[32];
     muc_format_datetime((time_t)(m->ts_ms / 1000), stamp, sizeof stamp);
+    size_t at = show_jid && m->jid ? before_close(m->xml) : 0;
     size_t cap = 6 * (strlen(req->from_full) + strlen(room->jid) +
-                      (queryid ? strlen(queryid) : 0) + strlen(m->id)) +
-                 strlen(m->xml) + 256;
+                      (queryid ? strlen(queryid) : 0) + strlen(m->id) +
+                      (at ? strlen(m->jid) : 0)) +
+                 strlen(m->xml) + 320;
     char *xml = malloc(cap);
     if (!xml) return ERR_RESOURCE_CONSTRAINT;
     size_t n = (size_t)sprintf(xml, "<message to='");
@@ -299,8 +324,18 @@ static muc_err_t send_result(request_t *req, room_t *room, const char *queryid,
     n += out_escape_attr(xml + n, m->id);
     n += (size_t)sprintf(xml + n,
                          "'><forwarded xmlns='" NS_FORWARD "'><delay xmlns='" NS_DELAY
-                         "' stamp='%s'/>%s</forwarded></result></message>",
-                         stamp, m->xml);
+                         "' stamp='%s'/>",
+                         stamp);
+    if (at) { /* the message, then its sender's JID inside it */
+        memcpy(xml + n, m->xml, at);
+        n += at;
+        n += (size_t)sprintf(xml + n, "<x xmlns='" NS_MUC_USER "'><item jid='");
+        n += out_escape_attr(xml + n, m->jid);
+        n += (size_t)sprintf(xml + n, "'/></x></message>");
+    } else {
+        n += (size_t)sprintf(xml + n, "%s", m->xml);
+    }
+    n += (size_t)sprintf(xml + n, "</forwarded></result></message>");
     out_send_xml(req->out, req->ctx, xml, n);
     free(xml);
     return MUC_OK;
@@ -467,8 +502,9 @@ muc_err_t archive_query(request_t *req)
             page[n - 1 - i] = t;
         }
     const char *queryid = xmpp_stanza_get_attribute(req->payload, "queryid");
+    bool show_jid = sees_jids(req, room);
     for (size_t i = 0; !err && i < n; i++)
-        err = send_result(req, room, queryid, &page[i]);
+        err = send_result(req, room, queryid, &page[i], show_jid);
     long index = (!scan && !q.ids && !flip && n) ? (long)(page[0].seq - q.lo) : -1;
     if (!err) send_fin(req, page, n, !more, index, count);
     if (page) store_arch_msgs_free(page, n);

@@ -254,7 +254,7 @@ static muc_err_t broadcast(request_t *req, room_t *room, const char *sid, const 
     char *xml = NULL;
     size_t len = 0;
     muc_err_t err = m && xmpp_stanza_to_text(m, &xml, &len) == 0
-                        ? archive_append(req, room, "", xml, len, nid)
+                        ? archive_append(req, room, "", NULL, xml, len, nid)
                         : ERR_RESOURCE_CONSTRAINT;
     if (!err) muc_broadcast_text(room, xml, len, req->out);
     if (xml) xmpp_free(req->ctx, xml);

@@ -80,7 +80,7 @@ static muc_err_t change_subject(request_t *req, room_t *room, occupant_t *occ,
         xmpp_stanza_to_text(m, &xml, &len) == 0 ? MUC_OK : ERR_RESOURCE_CONSTRAINT;
     /* archived first: if the room record then fails, the archive holds a
      * change nobody saw (never the reverse) */
-    if (!err) err = archive_append(req, room, occ->nick, xml, len, sid);
+    if (!err) err = archive_append(req, room, occ->nick, req->from_full, xml, len, sid);
     char *text = err ? NULL : xmpp_stanza_get_text(subject);
     persist_state_t ps = {
         .subject = text, .subject_nick = occ->nick, .set_subject = true};
@@ -122,7 +122,7 @@ static muc_err_t groupchat(request_t *req)
     /* archived: what has a body, and retractions (a client catching up
      * applies them to the copies it has) */
     if (!err && (body || retraction))
-        err = archive_append(req, room, occ->nick, xml, len, sid);
+        err = archive_append(req, room, occ->nick, req->from_full, xml, len, sid);
     if (!err) { /* stored before shown: else nothing is broadcast */
         muc_broadcast_text(room, xml, len, req->out);
         if (body) room_history_add(room, m, req->svc->now());

@@ -19,7 +19,8 @@
 #include "storage/storage.h"
 #include "storage/store_internal.h"
 
-#define ARCH_RECORD_V1   1
+#define ARCH_RECORD_V1   1 /* ts, id, nick, xml */
+#define ARCH_RECORD_V2   2 /* and the sender's real JID ("": none) */
 #define KEY_MAX          2048
 #define PRUNE_PER_APPEND 64
 
@@ -42,18 +43,18 @@ static uint64_t rd64(const unsigned char *p)
 void *codec_arch_encode(const store_arch_msg_t *m, size_t *len)
 {
     const char *strs[] = {m->id ? m->id : "", m->nick ? m->nick : "",
-                          m->xml ? m->xml : ""};
+                          m->xml ? m->xml : "", m->jid ? m->jid : ""};
     size_t n = 1 + 8;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (strlen(strs[i]) > 0x7fffffffu) return NULL;
         n += 4 + strlen(strs[i]);
     }
     unsigned char *b = malloc(n), *p = b;
     if (!b) return NULL;
-    *p++ = ARCH_RECORD_V1;
+    *p++ = ARCH_RECORD_V2;
     be64(p, (uint64_t)m->ts_ms);
     p += 8;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         uint32_t l = (uint32_t)strlen(strs[i]);
         p[0] = (unsigned char)(l >> 24), p[1] = (unsigned char)(l >> 16);
         p[2] = (unsigned char)(l >> 8), p[3] = (unsigned char)l;
@@ -68,11 +69,12 @@ int codec_arch_decode(const void *data, size_t len, store_arch_msg_t *m)
 {
     const unsigned char *p = data, *end = p + len;
     memset(m, 0, sizeof *m);
-    if (len < 9 || p[0] != ARCH_RECORD_V1) return -1;
+    if (len < 9 || (p[0] != ARCH_RECORD_V1 && p[0] != ARCH_RECORD_V2)) return -1;
+    int nstr = p[0] == ARCH_RECORD_V1 ? 3 : 4;
     m->ts_ms = (int64_t)rd64(p + 1);
     p += 9;
-    char **strs[] = {&m->id, &m->nick, &m->xml};
-    for (int i = 0; i < 3; i++) {
+    char **strs[] = {&m->id, &m->nick, &m->xml, &m->jid};
+    for (int i = 0; i < nstr; i++) {
         if (end - p < 4) goto bad;
         uint32_t l =
             (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -82,11 +84,13 @@ int codec_arch_decode(const void *data, size_t len, store_arch_msg_t *m)
         p += l;
     }
     if (p != end) goto bad;
+    if (m->jid && !*m->jid) { /* none */
+        free(m->jid);
+        m->jid = NULL;
+    }
     return 0;
 bad:
-    free(m->id);
-    free(m->nick);
-    free(m->xml);
+    store_arch_msgs_free(m, 1);
     memset(m, 0, sizeof *m);
     return -1;
 }
@@ -97,6 +101,7 @@ void store_arch_msgs_free(store_arch_msg_t *m, size_t n)
         free(m[i].id);
         free(m[i].nick);
         free(m[i].xml);
+        free(m[i].jid);
     }
 }
 
@@ -262,48 +267,55 @@ static int put_entry(MDB_txn *txn, const arch_dbs_t *d, const char *room, uint64
     return rc;
 }
 
-/* The append inside txn: 0 or an LMDB error (txn then unusable). */
-static int append_in(MDB_txn *txn, const arch_dbs_t *d, const char *room, int64_t ts_ms,
-                     const char *id, const char *nick, const char *xml,
-                     uint64_t max_messages, uint64_t *seq)
+/* The append of e (its ts_ms raised to the room's last) inside txn: 0 or
+ * an LMDB error (txn then unusable). */
+static int append_in(MDB_txn *txn, const arch_dbs_t *d, const store_batch_entry_t *e,
+                     uint64_t *seq)
 {
     MDB_cursor *c;
     MDB_val lastv;
     uint64_t first = 0, last = 0;
+    store_arch_msg_t m = {
+        .ts_ms = e->ts_ms, .id = e->id, .nick = e->nick, .xml = e->xml, .jid = e->jid};
     int rc;
     if ((rc = mdb_cursor_open(txn, d->arch, &c)) == 0) {
-        rc = bounds_in(c, room, &first, &last, &lastv);
+        rc = bounds_in(c, e->room, &first, &last, &lastv);
         if (rc == 0 && lastv.mv_size >= 9) {
             int64_t lts = (int64_t)rd64((const unsigned char *)lastv.mv_data + 1);
-            if (ts_ms < lts) ts_ms = lts; /* never backwards: bisection holds */
+            if (m.ts_ms < lts) m.ts_ms = lts; /* never backwards: bisection holds */
         }
         mdb_cursor_close(c);
         if (rc == MDB_NOTFOUND) rc = 0, first = 1, last = 0;
     }
-    store_arch_msg_t m = {
-        .ts_ms = ts_ms, .id = (char *)id, .nick = (char *)nick, .xml = (char *)xml};
-    if (rc == 0) rc = put_entry(txn, d, room, last + 1, &m);
+    if (rc == 0) rc = put_entry(txn, d, e->room, last + 1, &m);
     size_t removed = 0;
     uint64_t count = last + 2 - first;
-    if (rc == 0 && max_messages && count > max_messages)
-        rc =
-            prune_room(txn, d, room, count - max_messages, 0, PRUNE_PER_APPEND, &removed);
+    if (rc == 0 && e->max_messages && count > e->max_messages)
+        rc = prune_room(txn, d, e->room, count - e->max_messages, 0, PRUNE_PER_APPEND,
+                        &removed);
     if (rc == 0) *seq = last + 1;
     return rc;
 }
 
 store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
-                                const char *id, const char *nick, const char *xml,
-                                uint64_t max_messages, uint64_t *seq)
+                                const char *id, const char *nick, const char *jid,
+                                const char *xml, uint64_t max_messages, uint64_t *seq)
 {
     arch_dbs_t d;
     MDB_txn *txn;
     uint64_t s = 0;
+    store_batch_entry_t e = {.room = (char *)room,
+                             .ts_ms = ts_ms,
+                             .id = (char *)id,
+                             .nick = (char *)nick,
+                             .jid = (char *)jid,
+                             .xml = (char *)xml,
+                             .max_messages = max_messages};
     if (!dbs_of(st, &d)) return store_fail(st, "archive", EINVAL);
     if (!store_batching(st)) {
         int rc = store_write_begin(st, &txn);
         if (rc) return store_fail(st, "begin", rc);
-        rc = append_in(txn, &d, room, ts_ms, id, nick, xml, max_messages, &s);
+        rc = append_in(txn, &d, &e, &s);
         if (rc) {
             mdb_txn_abort(txn);
             return store_fail(st, "archive append", rc);
@@ -314,14 +326,8 @@ store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
     }
     /* batched (storage.h): into the open transaction, and logged for a replay */
     if (seq) *seq = 0;
-    store_batch_entry_t e = {.room = (char *)room,
-                             .ts_ms = ts_ms,
-                             .id = (char *)id,
-                             .nick = (char *)nick,
-                             .xml = (char *)xml,
-                             .max_messages = max_messages};
     int rc = store_batch_begin(st, &txn);
-    if (rc == 0) rc = append_in(txn, &d, room, ts_ms, id, nick, xml, max_messages, &s);
+    if (rc == 0) rc = append_in(txn, &d, &e, &s);
     if (rc == 0) rc = store_batch_log(st, &e);
     if (rc == 0) return STORE_OK;
     /* the failed write spoilt the transaction: abort it, and write again the
@@ -332,9 +338,7 @@ store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
     size_t n;
     const store_batch_entry_t *log = store_batch_entries(st, &n);
     for (size_t i = 0; i < n; i++) {
-        if ((rc = store_batch_begin(st, &txn)) == 0)
-            rc = append_in(txn, &d, log[i].room, log[i].ts_ms, log[i].id, log[i].nick,
-                           log[i].xml, log[i].max_messages, &s);
+        if ((rc = store_batch_begin(st, &txn)) == 0) rc = append_in(txn, &d, &log[i], &s);
         if (rc) {
             store_batch_abort(st, rc); /* clears the log */
             break;

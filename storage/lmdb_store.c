@@ -293,8 +293,9 @@ int store_batch_log(store_t *st, const store_batch_entry_t *e)
     c.id = strdup(e->id ? e->id : "");
     c.nick = strdup(e->nick ? e->nick : "");
     c.xml = strdup(e->xml ? e->xml : "");
-    if (!c.room || !c.id || !c.nick || !c.xml) {
-        free(c.room), free(c.id), free(c.nick), free(c.xml);
+    c.jid = e->jid ? strdup(e->jid) : NULL;
+    if (!c.room || !c.id || !c.nick || !c.xml || (e->jid && !c.jid)) {
+        free(c.room), free(c.id), free(c.nick), free(c.xml), free(c.jid);
         return ENOMEM;
     }
     st->batch_log[st->batch_n++] = c;
@@ -311,7 +312,7 @@ static void batch_log_clear(store_t *st)
 {
     for (size_t i = 0; i < st->batch_n; i++) {
         store_batch_entry_t *e = &st->batch_log[i];
-        free(e->room), free(e->id), free(e->nick), free(e->xml);
+        free(e->room), free(e->id), free(e->nick), free(e->xml), free(e->jid);
     }
     st->batch_n = 0;
 }

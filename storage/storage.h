@@ -157,6 +157,9 @@ typedef struct store_arch_msg {
     char *id;      /* the stanza-id (XEP-0359) the room gave it */
     char *nick;    /* the sender's nick then */
     char *xml;     /* the message as the room broadcast it (no real JID) */
+    char *jid;     /* the sender's real (full) JID, or NULL (the room itself,
+                      or a record from before v2): shown only to those who
+                      may see real JIDs (feat_archive.c) */
 } store_arch_msg_t;
 
 /* Appends in ONE write transaction, then (same transaction) removes the
@@ -164,8 +167,8 @@ typedef struct store_arch_msg {
  * bounded work). ts_ms is raised to the room's last timestamp if the clock
  * went back. STORE_ERR_FULL on a full map (nothing written). */
 store_rc_t store_archive_append(store_t *st, const char *room, int64_t ts_ms,
-                                const char *id, const char *nick, const char *xml,
-                                uint64_t max_messages, uint64_t *seq);
+                                const char *id, const char *nick, const char *jid,
+                                const char *xml, uint64_t max_messages, uint64_t *seq);
 /* Bulk load (tools and benchmarks): appends msgs[0..n) (their seq ignored;
  * ts_ms taken as given, never lowered) after the room's last entry in ONE
  * write transaction, with no retention. STORE_ERR_FULL: nothing written. */

@@ -40,7 +40,7 @@ int store_batch_begin(store_t *st, MDB_txn **txn);
 typedef struct store_batch_entry {
     char *room;
     int64_t ts_ms;
-    char *id, *nick, *xml;
+    char *id, *nick, *jid, *xml; /* jid may be NULL */
     uint64_t max_messages;
 } store_batch_entry_t;
 int store_batch_log(store_t *st, const store_batch_entry_t *e); /* 0 or ENOMEM */

@@ -10,6 +10,7 @@ same stanza-ids.
 
 import signal
 import unittest
+import xml.etree.ElementTree as ET
 
 from harness import LiveTestCase, attr, new_id, q, wait_until
 from muc_helpers import DOMAIN, NS_DATA, body_of, is_message
@@ -23,6 +24,7 @@ NS_FORWARD = "urn:xmpp:forward:0"
 NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner"
 NS_ROOMCONFIG = "http://jabber.org/protocol/muc#roomconfig"
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+NS_MUC_USER = "http://jabber.org/protocol/muc#user"
 
 
 def stanza_id(st):
@@ -116,6 +118,32 @@ class MamTest(SharedStackTestCase):
             after = ids[-1]
         self.assertEqual(page, 5)
         self.assertEqual(got, sent)
+
+
+    def test_real_jids_only_to_moderators(self):
+        """XEP-0313 §6.1.2 in a semi-anonymous room: the owner (a moderator)
+        gets each sender's real JID in the results, a participant none."""
+        room = self.room("mamjids")
+        alice, bob = self.room_with(room, ("alice", "Alice"), ("bob", "Bob"))
+        self.make_persistent(alice, room)
+        self.say(bob, room, "Bob", "who am I")
+        for client, sees in ((alice, True), (bob, False)):
+            client.drain()
+            queryid = "jids-%s" % client.jid.split("@")[0]
+            self.query(client, room, queryid)
+            results = wait_until(
+                lambda c=client, qid=queryid: [s for s in c.received()
+                                               if mam_result(s, qid) is not None] or None,
+                self.timeout, "the result")
+            inner = mam_result(results[0], queryid).find(q(NS_FORWARD, "forwarded")).find(
+                q("jabber:client", "message"))
+            item = inner.find(q(NS_MUC_USER, "x") + "/" + q(NS_MUC_USER, "item"))
+            if sees:
+                self.assertIsNotNone(item, str(results[0]))
+                self.assertEqual(item.get("jid"), bob.full_jid)
+            else:
+                self.assertIsNone(item, str(results[0]))
+                self.assertNotIn("bob@", ET.tostring(inner, encoding="unicode"))
 
 
 def stanza_id_of(el):

@@ -83,7 +83,7 @@ static store_rc_t append(store_t *st, const char *room, const char *id, uint64_t
 {
     char xml[128];
     snprintf(xml, sizeof xml, "<message><body>%s</body></message>", id);
-    return store_archive_append(st, room, 1000, id, "nick", xml, 0, seq);
+    return store_archive_append(st, room, 1000, id, "nick", NULL, xml, 0, seq);
 }
 
 static void assert_entry(store_t *st, const char *room, uint64_t seq, const char *id)
@@ -175,7 +175,7 @@ static void test_failed_append_in_batch(void **state)
             memset(xml, 'x', big);
             xml[big] = '\0';
         }
-        rc = store_archive_append(t->st, "a", 1000, id, "nick", xml, 0, NULL);
+        rc = store_archive_append(t->st, "a", 1000, id, "nick", NULL, xml, 0, NULL);
         if (rc == STORE_OK) ok++;
     }
     free(xml);
@@ -201,8 +201,9 @@ static void test_failed_append_in_batch(void **state)
     char *huge = calloc(1, 300u << 10);
     assert_non_null(huge);
     memset(huge, 'y', (300u << 10) - 1);
-    assert_int_equal(store_archive_append(t->st, "a", 1000, "huge", "n", huge, 0, NULL),
-                     STORE_ERR_FULL);
+    assert_int_equal(
+        store_archive_append(t->st, "a", 1000, "huge", "n", NULL, huge, 0, NULL),
+        STORE_ERR_FULL);
     free(huge);
     assert_int_equal(store_commit(t->st), STORE_OK);
     assert_bounds(t->st, "a", 1, 1 + (uint64_t)ok);
@@ -259,7 +260,7 @@ static store_rc_t append_big(store_t *st, const char *room, const char *id)
     memset(body, 'z', BODY_BYTES);
     body[BODY_BYTES] = '\0';
     snprintf(xml, sizeof xml, "<message><body>%s %s</body></message>", id, body);
-    return store_archive_append(st, room, 1000, id, "nick", xml, 0, NULL);
+    return store_archive_append(st, room, 1000, id, "nick", NULL, xml, 0, NULL);
 }
 
 /* Every entry of room, in order, is ids[0..n) (and nothing else). */

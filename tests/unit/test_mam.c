@@ -178,7 +178,8 @@ static void test_store_codec_and_api(void **state)
     store_arch_msg_t m = {.ts_ms = 12345,
                           .id = "abc",
                           .nick = "Nick",
-                          .xml = "<message/>"},
+                          .xml = "<message/>",
+                          .jid = "bob@localhost/pda"},
                      out;
     size_t len;
     unsigned char *buf = codec_arch_encode(&m, &len);
@@ -186,11 +187,26 @@ static void test_store_codec_and_api(void **state)
     assert_int_equal(codec_arch_decode(buf, len, &out), 0);
     assert_int_equal(out.ts_ms, 12345);
     assert_string_equal(out.nick, "Nick");
+    assert_string_equal(out.jid, "bob@localhost/pda");
     store_arch_msgs_free(&out, 1);
     for (size_t n = 0; n < len; n++) /* every truncation fails */
         assert_int_equal(codec_arch_decode(buf, n, &out), -1);
-    buf[0] = 2;
+    buf[0] = 3; /* a version from the future */
     assert_int_equal(codec_arch_decode(buf, len, &out), -1);
+    free(buf);
+    /* no JID (the room's own): none after decoding */
+    m.jid = NULL;
+    buf = codec_arch_encode(&m, &len);
+    assert_int_equal(codec_arch_decode(buf, len, &out), 0);
+    assert_null(out.jid);
+    store_arch_msgs_free(&out, 1);
+    /* a v1 record (before the JID): the same less its last string */
+    buf[0] = 1;
+    assert_int_equal(codec_arch_decode(buf, len - 4, &out), 0);
+    assert_string_equal(out.xml, "<message/>");
+    assert_null(out.jid);
+    store_arch_msgs_free(&out, 1);
+    assert_int_equal(codec_arch_decode(buf, len, &out), -1); /* v1 with 4 strings */
     free(buf);
 
     uint64_t first, last, seq;
@@ -200,13 +216,13 @@ static void test_store_codec_and_api(void **state)
         snprintf(id, sizeof id, "id%d", i);
         /* the clock goes back at i = 3: the timestamp is kept monotonic */
         assert_int_equal(store_archive_append(p->st, "r", i == 3 ? 0 : i * 1000, id, "n",
-                                              "<message/>", 0, &seq),
+                                              NULL, "<message/>", 0, &seq),
                          STORE_OK);
         assert_int_equal(seq, (uint64_t)i + 1);
     }
     /* another room with a name that is a prefix is separate */
-    assert_int_equal(store_archive_append(p->st, "rr", 0, "x", "n", "<m/>", 0, &seq),
-                     STORE_OK);
+    assert_int_equal(
+        store_archive_append(p->st, "rr", 0, "x", "n", NULL, "<m/>", 0, &seq), STORE_OK);
     assert_int_equal(seq, 1);
     assert_int_equal(store_archive_bounds(p->st, "r", &first, &last), STORE_OK);
     assert_int_equal(first, 1);
@@ -323,7 +339,7 @@ static void test_with_index(void **state)
         char id[16];
         snprintf(id, sizeof id, "id%02d", i);
         assert_int_equal(store_archive_append(p->st, "r", i * 1000, id, nicks[i % 4],
-                                              "<message/>", 0, NULL),
+                                              NULL, "<message/>", 0, NULL),
                          STORE_OK);
     }
     uint64_t seqs[16];
@@ -342,9 +358,9 @@ static void test_with_index(void **state)
     assert_false(more);
     assert_int_equal(with_entries(p), 40);
     /* retention removes index entries with the messages */
-    assert_int_equal(
-        store_archive_append(p->st, "r", 99000, "id40", "a", "<message/>", 30, NULL),
-        STORE_OK);
+    assert_int_equal(store_archive_append(p->st, "r", 99000, "id40", "a", NULL,
+                                          "<message/>", 30, NULL),
+                     STORE_OK);
     assert_int_equal(with_entries(p), 30);
     assert_int_equal(by_nick(p, "a", 1, false, 16, seqs, &more), 8);
     assert_int_equal(seqs[0], 13);
@@ -673,6 +689,50 @@ static void test_semi_anonymous(void **state)
     }
 }
 
+/* The real JID the i-th result of the last query carries (in <x
+ * xmlns=muc#user><item jid/></x> inside the forwarded message), or NULL. */
+static const char *result_jid(sfx_t *p, size_t i)
+{
+    xmpp_stanza_t *res = xmpp_stanza_get_child_by_name_and_ns(capture_at(&p->fx->cap, i),
+                                                              "result", NS_MAM);
+    xmpp_stanza_t *fw = xmpp_stanza_get_child_by_name(res, "forwarded");
+    xmpp_stanza_t *m = fw ? xmpp_stanza_get_child_by_name(fw, "message") : NULL;
+    assert_non_null(m);
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(m, "x", NS_MUC_USER);
+    xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
+    return item ? xmpp_stanza_get_attribute(item, "jid") : NULL;
+}
+
+/* Those who may see real JIDs now get the senders' in results (XEP-0313
+ * §6.1.2): moderators (present or, as owners and admins, not) in a
+ * semi-anonymous room, everyone in a non-anonymous one; nobody else. */
+static void test_real_jids_to_those_who_may_see_them(void **state)
+{
+    sfx_t *p = *state;
+    res_t r;
+    persistent_room(p);
+    say_many(p, 2);                         /* Alice, then Bob */
+    query(p, ALICE, NULL, NULL, false, &r); /* the owner: a moderator */
+    assert_int_equal(r.n, 2);
+    assert_string_equal(result_jid(p, 0), ALICE);
+    assert_string_equal(result_jid(p, 1), BOB);
+    query(p, BOB, NULL, NULL, false, &r); /* a participant */
+    assert_int_equal(r.n, 2);
+    assert_null(result_jid(p, 0));
+    assert_null(result_jid(p, 1));
+    query(p, CAROL, NULL, NULL, false, &r); /* an outsider */
+    assert_null(result_jid(p, 1));
+    fixture_feed(p->fx, LEAVE(ALICE, "Alice")); /* an owner away still may */
+    query(p, ALICE, NULL, NULL, false, &r);
+    assert_string_equal(result_jid(p, 1), BOB);
+    fixture_feed(p->fx, JOIN(ALICE, "Alice"));
+    fixture_feed(p->fx, CONFIG(ALICE, "c9", FIELD("whois", "anyone")));
+    query(p, CAROL, NULL, NULL, false, &r); /* non-anonymous: everyone */
+    assert_int_equal(r.n, 2);
+    assert_string_equal(result_jid(p, 0), ALICE);
+    assert_string_equal(result_jid(p, 1), BOB);
+}
+
 /* ---- subject, restart, deletion, failure ----------------------------------- */
 
 static void test_subject_restart_delete(void **state)
@@ -776,13 +836,21 @@ int main(void)
 {
 #define T(f, s) cmocka_unit_test_prestate_setup_teardown(f, s, sfx_teardown, &config)
     const struct CMUnitTest tests[] = {
-        T(test_store_codec_and_api, setup), T(test_with_index, setup),
-        T(test_empty_archive, setup),       T(test_page_forward, setup),
-        T(test_page_backward, setup),       T(test_filters, setup),
-        T(test_permissions, setup),         T(test_metadata, setup),
-        T(test_archive_switch, setup),      T(test_default_off, setup),
-        T(test_semi_anonymous, setup),      T(test_subject_restart_delete, setup),
-        T(test_store_full, setup_tiny),     T(test_retention_count, setup),
+        T(test_store_codec_and_api, setup),
+        T(test_with_index, setup),
+        T(test_empty_archive, setup),
+        T(test_page_forward, setup),
+        T(test_page_backward, setup),
+        T(test_filters, setup),
+        T(test_permissions, setup),
+        T(test_metadata, setup),
+        T(test_archive_switch, setup),
+        T(test_default_off, setup),
+        T(test_semi_anonymous, setup),
+        T(test_real_jids_to_those_who_may_see_them, setup),
+        T(test_subject_restart_delete, setup),
+        T(test_store_full, setup_tiny),
+        T(test_retention_count, setup),
         T(test_retention_age, setup),
     };
 #undef T
