@@ -117,9 +117,16 @@ void service_free(service_t *svc)
     free(svc);
 }
 
+#define LIVE_REAP_SECONDS 10
+
 void service_tick(service_t *svc)
 {
     archive_tick(svc);
+    time_t now = svc->now();
+    if (svc->store && now - svc->live_reaped_at >= LIVE_REAP_SECONDS) {
+        svc->live_reaped_at = now; /* rooms of crashed processes: unlisted */
+        store_live_reap(svc->store);
+    }
 }
 
 void service_set_batching(service_t *svc, bool on)

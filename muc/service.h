@@ -67,6 +67,7 @@ typedef struct service {
     int archive_max_messages;  /* feat_archive.c */
     int archive_max_days;
     time_t archive_pruned_at; /* last age pruning pass (service_tick) */
+    time_t live_reaped_at;    /* last reaping of dead processes' live rooms */
     char archive_resume[512]; /* where age pruning goes on */
     unsigned long long forward_seq;
     /* Batched archive writes (service_set_batching): the stanzas whose
@@ -92,7 +93,8 @@ void service_free(service_t *svc);
 bool service_handle(service_t *svc, xmpp_stanza_t *st, out_sink_t *out);
 
 /* Periodic work (about once a second from the event loop): prunes expired
- * archive entries in small transactions (feat_archive.c). */
+ * archive entries in small transactions (feat_archive.c) and, every 10 s,
+ * unlists the temporary rooms of mucd processes that died (scale-out). */
 void service_tick(service_t *svc);
 
 /* Batched archive writes (the event loop turns them on): archive appends

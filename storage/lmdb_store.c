@@ -151,7 +151,7 @@ static store_rc_t open_dbs(store_t *st, const char *dir, char *err, size_t errle
 
 #define LIVE_MAP_SIZE (64u << 20) /* sparse: ~60 bytes per listed temporary room */
 
-static void live_reap(store_t *st);
+static void live_reap(store_t *st, bool own_alive);
 
 /* Opens DIR/live (see struct store) and drops what dead processes left. */
 static store_rc_t open_live(store_t *st, const char *dir, char *err, size_t errlen)
@@ -176,7 +176,7 @@ static store_rc_t open_live(store_t *st, const char *dir, char *err, size_t errl
                  rc > 0 ? strerror(rc) : mdb_strerror(rc));
         return STORE_ERR_IO;
     }
-    live_reap(st);
+    live_reap(st, false); /* a new process cannot have rooms yet */
     return STORE_OK;
 }
 
@@ -901,36 +901,43 @@ store_rc_t store_rooms_by_creator(store_t *st, const char *creator, size_t *coun
 
 /* ---- the live listing (public temporary rooms of every process) ------ */
 
-/* Whether the process that listed an entry still runs. */
-static bool pid_alive(const MDB_val *v)
+/* Whether the process that listed an entry still runs (our own pid:
+ * own_alive, since at open it is a former process's). */
+static bool pid_alive(const MDB_val *v, bool own_alive)
 {
     char buf[16];
     size_t n = v->mv_size < sizeof buf - 1 ? v->mv_size : sizeof buf - 1;
     memcpy(buf, v->mv_data, n);
     buf[n] = '\0';
     long pid = strtol(buf, NULL, 10);
-    if (pid <= 0 || pid == (long)getpid()) return false; /* ours: from a former life */
+    if (pid <= 0) return false;
+    if (pid == (long)getpid()) return own_alive;
     return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
 /* Drops the entries of processes that are gone (crashed without removing
- * their rooms), and any left under our own pid by a former process. */
-static void live_reap(store_t *st)
+ * their rooms), and (!own_alive) any left under our own pid. */
+static void live_reap(store_t *st, bool own_alive)
 {
     MDB_txn *txn;
     MDB_cursor *c;
     MDB_val k, v;
-    if (mdb_txn_begin(st->live, NULL, 0, &txn)) return;
+    if (!st->live || mdb_txn_begin(st->live, NULL, 0, &txn)) return;
     int rc = mdb_cursor_open(txn, st->live_idx, &c);
     for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if (!pid_alive(&v) && mdb_cursor_del(c, 0) != 0) break;
+        if (!pid_alive(&v, own_alive) && mdb_cursor_del(c, 0) != 0) break;
     if (rc == 0 || rc == MDB_NOTFOUND) {
         mdb_cursor_close(c);
         mdb_txn_commit(txn);
     } else {
         mdb_txn_abort(txn);
     }
+}
+
+void store_live_reap(store_t *st)
+{
+    live_reap(st, true);
 }
 
 store_rc_t store_live_put(store_t *st, const char *name, const char *title)

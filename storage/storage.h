@@ -142,6 +142,10 @@ store_rc_t store_live_del(store_t *st, const char *name);
 store_rc_t store_live_page(store_t *st, const char *after, const char *before, size_t max,
                            store_listed_t *out, size_t *n);
 store_rc_t store_live_count(store_t *st, size_t *count);
+/* Drops the entries of processes that are gone (a crashed mucd leaves its
+ * rooms listed until some process reaps them; each one does at open and,
+ * from service_tick, every few seconds). One scan of the listing. */
+void store_live_reap(store_t *st);
 bool store_live_has(store_t *st, const char *name);
 
 /* ---- The room archive (XEP-0313; archive.c) ----------------------------

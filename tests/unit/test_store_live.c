@@ -111,6 +111,35 @@ static void test_rooms_of_another_process_are_listed(void **state)
     close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
 }
 
+/* A process that dies without unlisting its rooms: the survivors reap its
+ * entries while they run (store_live_reap, from service_tick), keeping
+ * their own and those of processes alive. */
+static void test_running_process_reaps_a_dead_ones_rooms(void **state)
+{
+    (void)state;
+    int ready[2], go[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
+    store_t *st = open_store();
+    assert_int_equal(store_live_put(st, "mine", NULL), STORE_OK);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) child(ready[1], go[0], "theirs", NULL);
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    store_live_reap(st); /* the child runs: its entry stays */
+    assert_listed(st, 2, "mine", NULL);
+    assert_true(store_live_has(st, "theirs"));
+    assert_int_equal(write(go[1], "g", 1), 1);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    store_live_reap(st); /* gone: reaped; ours stays */
+    assert_listed(st, 1, "mine", NULL);
+    assert_false(store_live_has(st, "theirs"));
+    store_close(st);
+    close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
+}
+
 static void test_put_replaces_and_del_removes(void **state)
 {
     (void)state;
@@ -144,6 +173,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rooms_of_another_process_are_listed, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_running_process_reaps_a_dead_ones_rooms,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_replaces_and_del_removes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_read_only_open_has_no_live_listing, setup,
