@@ -405,16 +405,24 @@ static void add_bound(request_t *req, room_t *room, xmpp_stanza_t *md, const cha
     store_arch_msgs_free(&m, 1);
 }
 
+/* The archiving room req (a query or the metadata) is for, in *room, when
+ * its sender may read the archive; else the error to answer. */
+static muc_err_t queried_room(request_t *req, room_t **room)
+{
+    *room = service_room(req->svc, req->to.local);
+    if (!*room) return ERR_ITEM_NOT_FOUND;
+    if (!archive_on(*room)) return ERR_SERVICE_UNAVAILABLE;
+    if (may_query(req, *room)) return MUC_OK;
+    snprintf(req->err_text, sizeof req->err_text,
+             "only occupants may query this room's archive");
+    return ERR_FORBIDDEN;
+}
+
 muc_err_t archive_metadata(request_t *req)
 {
-    room_t *room = service_room(req->svc, req->to.local);
-    if (!room) return ERR_ITEM_NOT_FOUND;
-    if (!archive_on(room)) return ERR_SERVICE_UNAVAILABLE;
-    if (!may_query(req, room)) {
-        snprintf(req->err_text, sizeof req->err_text,
-                 "only occupants may query this room's archive");
-        return ERR_FORBIDDEN;
-    }
+    room_t *room;
+    muc_err_t err = queried_room(req, &room);
+    if (err) return err;
     uint64_t first, last;
     store_rc_t src = store_archive_bounds(req->svc->store, room->name, &first, &last);
     if (src != STORE_OK && src != STORE_ERR_NOTFOUND) return ERR_INTERNAL_SERVER_ERROR;
@@ -435,14 +443,9 @@ muc_err_t archive_metadata(request_t *req)
 muc_err_t archive_query(request_t *req)
 {
     service_t *svc = req->svc;
-    room_t *room = service_room(svc, req->to.local);
-    if (!room) return ERR_ITEM_NOT_FOUND;
-    if (!archive_on(room)) return ERR_SERVICE_UNAVAILABLE;
-    if (!may_query(req, room)) {
-        snprintf(req->err_text, sizeof req->err_text,
-                 "only occupants may query this room's archive");
-        return ERR_FORBIDDEN;
-    }
+    room_t *room;
+    muc_err_t qerr = queried_room(req, &room);
+    if (qerr) return qerr;
     rsm_req_t rsm;
     if (rsm_parse(req->payload, &rsm) != 0) return ERR_BAD_REQUEST;
     size_t max =
