@@ -15,6 +15,10 @@
 
 typedef enum { LINK_DOWN, LINK_CONNECTING, LINK_UP, LINK_CLOSED } link_state_t;
 
+typedef struct withheld {
+    size_t start, end; /* out[start..end) */
+} withheld_t;
+
 typedef struct link {
     out_sink_t sink; /* first: the core's sink is this link */
     const config_t *cfg;
@@ -32,9 +36,7 @@ typedef struct link {
     size_t out_len, out_cap;
     /* the byte ranges of out that show a pending archive append as stored
      * (service_handle returned true): cut if the commit fails */
-    struct withheld {
-        size_t start, end;
-    } * held;
+    withheld_t *held;
     size_t nheld, held_cap;
     unsigned long flushes; /* link_flush calls, to see one within a stanza */
 } link_t;
@@ -46,15 +48,6 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Everything the core sends while handling the stanzas of one event-loop
- * turn (one xmpp_run_once; or OUT_FLUSH_BYTES of it) is collected as text
- * and handed to libstrophe in one write request, after the turn's archive
- * appends were committed in one transaction: one allocation and one commit
- * per turn instead of one per recipient and per message. libstrophe 0.12
- * copies it with strophe_strndup(), which calls strlen() on the data first,
- * so the buffer is NUL-terminated (one byte beyond out_cap is allocated for
- * it): else strlen() reads stale and uninitialised bytes, and past the end
- * of the allocation when no NUL follows. */
 /* Cuts the withheld ranges out of the turn's output. */
 static void cut_withheld(link_t *l)
 {
@@ -75,6 +68,15 @@ static void cut_withheld(link_t *l)
           cut, l->nheld);
 }
 
+/* Everything the core sends while handling the stanzas of one event-loop
+ * turn (one xmpp_run_once; or OUT_FLUSH_BYTES of it) is collected as text
+ * and handed to libstrophe in one write request, after the turn's archive
+ * appends were committed in one transaction: one allocation and one commit
+ * per turn instead of one per recipient and per message. libstrophe 0.12
+ * copies it with strophe_strndup(), which calls strlen() on the data first,
+ * so the buffer is NUL-terminated (one byte beyond out_cap is allocated for
+ * it): else strlen() reads stale and uninitialised bytes, and past the end
+ * of the allocation when no NUL follows. */
 static bool link_flush(link_t *l)
 {
     /* acknowledged = stored: the turn's archive appends are committed in
@@ -101,7 +103,7 @@ static void hold(link_t *l, size_t start)
 {
     if (l->nheld == l->held_cap) {
         size_t cap = l->held_cap ? 2 * l->held_cap : 64;
-        struct withheld *grown = realloc(l->held, cap * sizeof *grown);
+        withheld_t *grown = realloc(l->held, cap * sizeof *grown);
         if (!grown) { /* cannot tell it apart: drop it now */
             l->out_len = start;
             return;
@@ -109,7 +111,7 @@ static void hold(link_t *l, size_t start)
         l->held = grown;
         l->held_cap = cap;
     }
-    l->held[l->nheld++] = (struct withheld){start, l->out_len};
+    l->held[l->nheld++] = (withheld_t){start, l->out_len};
 }
 
 static void link_send_raw(out_sink_t *sink, const char *xml, size_t len)
