@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "muc/service.h"
 #include "storage/storage.h"
 #include "tests/support/tmpdir.h"
 
@@ -140,6 +141,54 @@ static void test_running_process_reaps_a_dead_ones_rooms(void **state)
     close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
 }
 
+/* Starts a child that lists `name`, then lets it die; returns once it is
+ * gone (its entry left behind). */
+static void child_lists_then_dies(const char *name)
+{
+    int ready[2], go[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) child(ready[1], go[0], name, NULL);
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    assert_int_equal(write(go[1], "g", 1), 1);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
+}
+
+static time_t clock_s = 1000;
+static time_t fake_now(void)
+{
+    return clock_s;
+}
+
+/* The service reaps from service_tick, every 10 s of its clock. */
+static void test_service_tick_reaps_every_10_s(void **state)
+{
+    (void)state;
+    store_t *st = open_store();
+    xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, NULL);
+    service_t *svc =
+        service_new(ctx, &(service_opts_t){.domain = "chat.localhost", .store = st});
+    assert_non_null(svc);
+    svc->now = fake_now;
+    child_lists_then_dies("first");
+    service_tick(svc); /* the first tick reaps */
+    assert_false(store_live_has(st, "first"));
+    child_lists_then_dies("second");
+    clock_s += 9;
+    service_tick(svc); /* 9 s later: not yet */
+    assert_true(store_live_has(st, "second"));
+    clock_s += 1;
+    service_tick(svc); /* 10 s: reaped */
+    assert_false(store_live_has(st, "second"));
+    service_free(svc);
+    xmpp_ctx_free(ctx);
+    store_close(st);
+}
+
 static void test_put_replaces_and_del_removes(void **state)
 {
     (void)state;
@@ -175,6 +224,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_running_process_reaps_a_dead_ones_rooms,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_service_tick_reaps_every_10_s, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_put_replaces_and_del_removes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_read_only_open_has_no_live_listing, setup,
